@@ -1,0 +1,1 @@
+"""TimeManagement deployment toolkit: environments, CDK engine and operational tasks."""

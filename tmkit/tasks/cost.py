@@ -1,0 +1,4 @@
+"""`inv cost.*` tasks."""
+from invoke import Collection
+
+ns = Collection("cost")

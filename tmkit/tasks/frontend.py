@@ -1,0 +1,4 @@
+"""`inv frontend.*` tasks."""
+from invoke import Collection
+
+ns = Collection("frontend")

@@ -1,0 +1,4 @@
+"""`inv local.*` tasks."""
+from invoke import Collection
+
+ns = Collection("local")

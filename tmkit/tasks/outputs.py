@@ -1,0 +1,4 @@
+"""`inv outputs.*` tasks."""
+from invoke import Collection
+
+ns = Collection("outputs")

@@ -1,0 +1,4 @@
+"""`inv secrets.*` tasks."""
+from invoke import Collection
+
+ns = Collection("secrets")
