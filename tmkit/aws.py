@@ -1,0 +1,103 @@
+"""boto3 sessions and clients for one environment: region, credentials, endpoint, retries.
+
+Every AWS call of the toolkit goes through ``client(cfg, service)`` and runs inside
+``aws_errors(cfg)``, which turns the SDK's exceptions into ``ToolkitError`` messages that say
+what to do. On an emulator-backed environment the credentials are fixed fake ones, so a real
+profile in the shell can never be used against it (and vice versa).
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+from typing import Iterator
+
+from tmkit.config import EnvConfig
+from tmkit.errors import ToolkitError
+
+FAKE_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+def credentials_env(cfg: EnvConfig) -> dict[str, str]:
+    """Environment variables for a child process (CDK CLI, awscli) that talks to ``cfg``'s AWS."""
+    env = {"AWS_REGION": cfg.region, "AWS_DEFAULT_REGION": cfg.region}
+    if cfg.endpoint_url:
+        env["AWS_ENDPOINT_URL"] = cfg.endpoint_url
+    if cfg.is_local:
+        env.update(AWS_ACCESS_KEY_ID=FAKE_CREDENTIALS["aws_access_key_id"],
+                   AWS_SECRET_ACCESS_KEY=FAKE_CREDENTIALS["aws_secret_access_key"],
+                   AWS_SESSION_TOKEN="", AWS_PROFILE="")
+    return env
+
+
+@functools.lru_cache(maxsize=None)
+def _session(region: str, local: bool):
+    import boto3
+
+    return boto3.Session(region_name=region, **(FAKE_CREDENTIALS if local else {}))
+
+
+def client(cfg: EnvConfig, service: str, *, max_pool: int = 10, **kwargs):
+    """A boto3 client for ``service`` in ``cfg``'s region, account and endpoint."""
+    from botocore.config import Config
+
+    config = Config(
+        retries={"mode": "standard", "max_attempts": 2 if cfg.is_local else 5},
+        connect_timeout=2 if cfg.is_local else 10,
+        read_timeout=60,
+        max_pool_connections=max_pool,
+    )
+    return _session(cfg.region, cfg.is_local).client(
+        service, endpoint_url=cfg.endpoint_url, config=config, **kwargs)
+
+
+def emulator_hint(cfg: EnvConfig) -> str:
+    return (f"the AWS emulator for environment '{cfg.name}' is not answering at {cfg.endpoint_url}. "
+            "Start it with `inv local.up` (or check AWS_ENDPOINT_URL).")
+
+
+@contextlib.contextmanager
+def aws_errors(cfg: EnvConfig, action: str = "calling AWS") -> Iterator[None]:
+    """Translate SDK failures a user can fix into ToolkitError with the fix in the message."""
+    from botocore import exceptions as bex
+
+    try:
+        yield
+    except (bex.EndpointConnectionError, bex.ConnectTimeoutError, bex.ConnectionClosedError) as exc:
+        if cfg.is_local:
+            raise ToolkitError(emulator_hint(cfg)) from None
+        raise ToolkitError(f"{action}: cannot reach AWS ({exc}). Check the network and the region {cfg.region!r}.") from None
+    except (bex.NoCredentialsError, bex.PartialCredentialsError):
+        raise ToolkitError(f"{action}: no AWS credentials found. Set AWS_PROFILE to a configured profile "
+                           "(or run `aws configure sso` to create one) and retry.") from None
+    except bex.ProfileNotFound as exc:
+        raise ToolkitError(f"{action}: {exc}. Set AWS_PROFILE to a profile in ~/.aws/config "
+                           "(`aws configure sso` creates one).") from None
+    except bex.TokenRetrievalError:
+        raise ToolkitError(f"{action}: your SSO session has expired. Run `aws sso login` and retry.") from None
+    except bex.ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in ("ExpiredToken", "ExpiredTokenException", "RequestExpired"):
+            raise ToolkitError(f"{action}: your AWS credentials have expired. Refresh them "
+                               "(`aws sso login`, or new keys) and retry.") from None
+        if code in ("InvalidClientTokenId", "UnrecognizedClientException", "SignatureDoesNotMatch"):
+            raise ToolkitError(f"{action}: AWS rejected the credentials ({code}). Check AWS_PROFILE "
+                               "or run `aws configure sso`.") from None
+        raise
+
+
+def caller_account(cfg: EnvConfig) -> str:
+    """The account id of the current credentials (STS GetCallerIdentity)."""
+    with aws_errors(cfg, "checking your AWS identity"):
+        return client(cfg, "sts").get_caller_identity()["Account"]
+
+
+def check_account(cfg: EnvConfig) -> str:
+    """Refuse to go on when the credentials belong to another account than the env declares."""
+    account = caller_account(cfg)
+    expected = cfg.expected_account
+    if expected and account != expected:
+        raise ToolkitError(
+            f"wrong AWS account: your credentials are for account {account}, but envs/{cfg.name}.toml "
+            f"declares account {expected}. Switch AWS_PROFILE to a profile for {expected} and retry. "
+            "Nothing was changed.")
+    return account
