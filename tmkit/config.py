@@ -112,8 +112,6 @@ class EnvConfig(_Strict):
             raise ValueError("a protected (prod) environment must set removal_policy = \"retain\" so data survives a destroy")
         if self.protected and not self.pitr:
             raise ValueError("a protected (prod) environment must set pitr = true (point-in-time recovery)")
-        if self.emulator is not None and self.protected:
-            raise ValueError("an emulator-backed environment cannot be protected")
         if self.emulator is not None and self.account not in (None, EMULATOR_ACCOUNT):
             raise ValueError(f"an emulator-backed environment runs in account {EMULATOR_ACCOUNT}; drop 'account' or set it to that")
         return self

@@ -1,0 +1,71 @@
+"""Runs the pinned CDK CLI (node_modules/.bin/cdk) with the right arguments and environment.
+
+Command construction is pure (``command(...)``) so tasks can be tested with ``invoke.MockContext``;
+``run(c, ...)`` executes through the Invoke context.
+"""
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import Optional, Sequence
+
+from tmkit.aws import credentials_env
+from tmkit.config import EnvConfig
+from tmkit.errors import ToolkitError
+from tmkit.paths import CDK_OUT, ROOT
+
+CDK_BIN = ROOT / "node_modules" / ".bin" / "cdk"
+# Quiet, offline, reproducible CLI runs: no notices or version check over the network, no telemetry.
+BASE_ENV = {
+    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+    "CDK_DISABLE_VERSION_CHECK": "1",
+    "CDK_DISABLE_CLI_TELEMETRY": "true",
+}
+BASE_FLAGS = ("--no-notices", "--no-version-reporting")
+
+
+def cli() -> str:
+    if not CDK_BIN.exists():
+        raise ToolkitError("the CDK CLI is not installed (node_modules/.bin/cdk is missing): run `make setup`.")
+    return str(CDK_BIN.relative_to(ROOT))
+
+
+def out_dir(cfg: Optional[EnvConfig]) -> Path:
+    """Each environment deploys from its own cloud assembly folder, so parallel runs never share one."""
+    return CDK_OUT if cfg is None else CDK_OUT / cfg.name
+
+
+def command(verb: str, *args: str, cfg: Optional[EnvConfig] = None, output: Optional[Path] = None) -> str:
+    parts = [cli(), verb, *BASE_FLAGS]
+    if cfg is not None:
+        parts += ["-c", f"env={cfg.name}"]
+    if verb not in ("bootstrap",):
+        parts += ["--output", str((output or out_dir(cfg)).relative_to(ROOT))]
+    parts += list(args)
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+def environment(cfg: Optional[EnvConfig]) -> dict[str, str]:
+    env = dict(BASE_ENV)
+    if cfg is not None:
+        env.update(credentials_env(cfg))
+    return env
+
+
+def run(c, verb: str, *args: str, cfg: Optional[EnvConfig] = None, output: Optional[Path] = None,
+        hide: Optional[str] = None, warn: bool = False):
+    """Run one CDK CLI command from the repository root; its own output goes to stderr."""
+    from tmkit.lambda_build import ensure_layer
+
+    if verb in ("synth", "diff", "deploy", "destroy"):
+        ensure_layer()  # the Lambda's dependency layer; a no-op when already built for these requirements
+    cmd = command(verb, *args, cfg=cfg, output=output)
+    with c.cd(str(ROOT)):
+        return c.run(cmd, env=environment(cfg), hide=hide, warn=warn, in_stream=False, out_stream=_stderr())
+
+
+def _stderr():
+    import sys
+
+    return sys.stderr
+
