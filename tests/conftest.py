@@ -1,0 +1,33 @@
+"""Shared fixtures: temporary environment directories built from the real env files."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tmkit.paths import ENVS_DIR
+
+
+@pytest.fixture
+def envs_dir(tmp_path, monkeypatch) -> Path:
+    """A private copy of envs/ that the toolkit reads (TM_ENVS_DIR); tests add or break files in it."""
+    d = tmp_path / "envs"
+    shutil.copytree(ENVS_DIR, d)
+    monkeypatch.setenv("TM_ENVS_DIR", str(d))
+    monkeypatch.delenv("ENVIRONMENT", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    return d
+
+
+@pytest.fixture
+def write_env(envs_dir):
+    """write_env(name, base="dev", replace={old: new}, append="...") -> name"""
+    def _write(name: str, base: str = "dev", replace: dict | None = None, append: str = "") -> str:
+        text = (ENVS_DIR / f"{base}.toml").read_text()
+        for old, new in (replace or {}).items():
+            assert old in text, old
+            text = text.replace(old, new)
+        (envs_dir / f"{name}.toml").write_text(text + append)
+        return name
+    return _write
