@@ -1,8 +1,8 @@
 """Invoke entry point: the root namespace, built from the task modules in tmkit/tasks. Nothing else."""
 from invoke import Collection
 
-from tmkit.tasks import cost, frontend, local, outputs, secrets, stack
+from tmkit.tasks import cost, frontend, lambda_, local, outputs, secrets, stack
 
 ns = Collection.from_module(stack)
-for module in (outputs, local, frontend, secrets, cost):
+for module in (outputs, local, frontend, secrets, cost, lambda_):
     ns.add_collection(module.ns)

@@ -16,9 +16,10 @@ def tm_task(*args, help: dict | None = None, **kwargs) -> Callable:
 
     Every task gets the ``--env`` help text for free when it has an ``env`` parameter.
     """
-    help = {"env": ENV_HELP, **(help or {})}
-
     def decorate(fn: Callable) -> Callable:
+        import inspect
+
+        env_help = {"env": ENV_HELP} if "env" in inspect.signature(fn).parameters else {}
         @functools.wraps(fn)
         def wrapper(*a, **kw):
             try:
@@ -28,7 +29,7 @@ def tm_task(*args, help: dict | None = None, **kwargs) -> Callable:
             except KeyboardInterrupt:
                 raise Exit("interrupted", code=130) from None
 
-        return task(*args, help=help, **kwargs)(wrapper)
+        return task(*args, help={**env_help, **(help or {})}, **kwargs)(wrapper)
 
     if len(args) == 1 and callable(args[0]) and not isinstance(args[0], Task):  # bare @tm_task
         fn, args = args[0], ()
