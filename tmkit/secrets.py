@@ -1,0 +1,248 @@
+"""Secrets of one environment: read a value safely, write it as a new version, report what is seeded.
+
+The stack owns every secret: CloudFormation creates ``TimeManagement-<env>/<key>`` for each key
+declared in ``envs/<env>.toml`` with a generated PLACEHOLDER value (JSON ``{"tmkit": "unseeded", ...}``).
+``put`` only ever writes a new version of a secret that already exists; it never creates one, because
+CloudFormation would then fail on the next deploy with "already exists". A secret whose current
+value is the placeholder counts as not seeded (the Lambda answers 503 for it).
+
+Values never leave this module except towards Secrets Manager: nothing here prints, logs or puts
+a value into an exception message.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import getpass as _getpass
+import json
+import logging
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Optional, TextIO
+
+from tmkit.aws import aws_errors, client
+from tmkit.config import EnvConfig
+from tmkit.errors import ToolkitError
+
+PLACEHOLDER_FIELD, PLACEHOLDER_VALUE = "tmkit", "unseeded"
+MAX_VALUE_BYTES = 65536  # Secrets Manager's limit for SecretString
+
+SEEDED, UNSEEDED, MISSING, DELETED = "seeded", "unseeded", "missing", "scheduled for deletion"
+
+
+def is_placeholder(value: Optional[str]) -> bool:
+    """True for the value CloudFormation generates (JSON with ``"tmkit": "unseeded"``)."""
+    if value is None:
+        return False
+    try:
+        doc = json.loads(value)
+    except ValueError:
+        return False
+    return isinstance(doc, dict) and doc.get(PLACEHOLDER_FIELD) == PLACEHOLDER_VALUE
+
+
+def _put_hint(cfg: EnvConfig, key: str = "KEY") -> str:
+    return f"`inv secrets.put --env {cfg.name} {key}` (value on standard input, a hidden prompt or --from-file)"
+
+
+def _deploy_hint(cfg: EnvConfig) -> str:
+    return f"run `inv deploy --env {cfg.name}` first (the stack creates the secret with a placeholder)"
+
+
+@contextlib.contextmanager
+def _no_wire_logging():
+    """botocore logs request and response bodies at DEBUG: keep secret traffic out of any debug log."""
+    names = ["boto3", "botocore"] + [n for n in logging.root.manager.loggerDict if n.startswith(("boto3.", "botocore."))]
+    saved = [(lg, lg.level) for lg in map(logging.getLogger, names)]
+    for lg, _ in saved:
+        lg.setLevel(max(lg.getEffectiveLevel(), logging.INFO))
+    try:
+        yield
+    finally:
+        for lg, level in saved:
+            lg.setLevel(level)
+
+
+# ---- reading the value ------------------------------------------------------------------------
+
+def _strip_one_newline(text: str) -> str:
+    if text.endswith("\r\n"):
+        return text[:-2]
+    return text[:-1] if text.endswith("\n") else text
+
+
+def read_value(key: str, *, from_file: Optional[str] = None, stdin: Optional[TextIO] = None,
+               prompt: Optional[Callable[[str], str]] = None) -> str:
+    """The value to store: from ``from_file``, else piped standard input, else a hidden prompt (asked twice).
+
+    Exactly one trailing newline is removed from a file or piped input. Empty values are refused.
+    """
+    stdin = sys.stdin if stdin is None else stdin
+    prompt = prompt or _getpass.getpass  # looked up per call (tests replace getpass.getpass)
+    if from_file is not None:
+        path = Path(from_file).expanduser()
+        if not path.is_file():
+            raise ToolkitError(f"--from-file {from_file}: no such file. Give the path of a file that holds "
+                               "only the secret value.")
+        try:
+            value = _strip_one_newline(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError:
+            raise ToolkitError(f"--from-file {from_file}: the file is not UTF-8 text. Secrets are stored as "
+                               "text; save the value as UTF-8 (base64-encode binary data) and retry.") from None
+        source = f"the file {from_file}"
+    elif stdin is not None and not stdin.isatty():
+        value = _strip_one_newline(stdin.read())
+        source = "standard input"
+    else:
+        value = prompt(f"Value for {key} (input hidden): ")
+        if value and prompt(f"Repeat the value for {key}: ") != value:
+            raise ToolkitError("the two values typed did not match. Nothing was changed; run the command again.")
+        source = "the prompt"
+    if not value.strip():
+        raise ToolkitError(f"the value for {key} from {source} is empty. Nothing was changed. Pipe the value in "
+                           f"(`printf %s \"$VALUE\" | inv secrets.put ... {key}`), type it at the prompt, "
+                           "or use --from-file PATH.")
+    if len(value.encode("utf-8")) > MAX_VALUE_BYTES:
+        raise ToolkitError(f"the value for {key} is larger than Secrets Manager's limit of {MAX_VALUE_BYTES} bytes. "
+                           "Nothing was changed; store a smaller value.")
+    if is_placeholder(value):
+        raise ToolkitError(f"the value for {key} is the toolkit's placeholder ({{\"{PLACEHOLDER_FIELD}\": "
+                           f"\"{PLACEHOLDER_VALUE}\"}}), which would count as not seeded. Nothing was changed; "
+                           "give the real value.")
+    return value
+
+
+# ---- writing -----------------------------------------------------------------------------------
+
+def require_declared(cfg: EnvConfig, key: str) -> None:
+    if key not in cfg.secrets:
+        declared = ", ".join(cfg.secrets) or "(none)"
+        raise ToolkitError(f"secret key {key!r} is not declared for environment '{cfg.name}' "
+                           f"(declared: {declared}). Check the spelling, or add it to `secrets = [...]` in "
+                           f"envs/{cfg.name}.toml and run `inv deploy --env {cfg.name}` so the stack creates it.")
+
+
+@dataclasses.dataclass(frozen=True)
+class PutResult:
+    key: str
+    name: str
+    version_id: str
+
+    def describe(self) -> str:
+        return f"{self.key}: new version {self.version_id} of {self.name}"
+
+
+def put(cfg: EnvConfig, key: str, value: str) -> PutResult:
+    """Write ``value`` as the new current version of ``key``'s secret. The secret must already exist."""
+    from botocore.exceptions import ClientError
+
+    require_declared(cfg, key)
+    name = cfg.secret_name(key)
+    sm = client(cfg, "secretsmanager")
+    try:
+        with aws_errors(cfg, f"writing secret {name}"), _no_wire_logging():
+            if sm.describe_secret(SecretId=name).get("DeletedDate"):
+                raise ToolkitError(f"secret {name} is scheduled for deletion (was the stack destroyed?). Nothing "
+                                   f"was changed; {_deploy_hint(cfg)}, or restore it with "
+                                   f"`aws secretsmanager restore-secret --secret-id {name}`.")
+            response = sm.put_secret_value(SecretId=name, SecretString=value)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code == "ResourceNotFoundException":
+            raise ToolkitError(f"secret {name} does not exist: the stack {cfg.stack_name} is not deployed, or was "
+                               f"deployed before {key} was declared. Nothing was changed; {_deploy_hint(cfg)}, "
+                               "then run this command again.") from None
+        if code in ("AccessDeniedException", "AccessDenied"):
+            raise ToolkitError(f"AWS denied writing secret {name}. Use credentials allowed "
+                               "secretsmanager:DescribeSecret and PutSecretValue on it and retry.") from None
+        raise ToolkitError(f"writing secret {name} failed ({code or 'unknown error'}). Check the secret in the "
+                           "AWS console and retry.") from None
+    return PutResult(key=key, name=name, version_id=response["VersionId"])
+
+
+# ---- reporting ---------------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class SecretStatus:
+    key: str
+    name: str
+    state: str  # SEEDED | UNSEEDED | MISSING | DELETED
+    last_changed: Optional[datetime] = None
+
+    @property
+    def seeded(self) -> bool:
+        return self.state == SEEDED
+
+    def as_dict(self) -> dict:
+        return {"key": self.key, "name": self.name, "state": self.state, "seeded": self.seeded,
+                "last_changed": self.last_changed.isoformat() if self.last_changed else None}
+
+
+def _status(cfg: EnvConfig, sm, key: str) -> SecretStatus:
+    from botocore.exceptions import ClientError
+
+    name = cfg.secret_name(key)
+    try:
+        meta = sm.describe_secret(SecretId=name)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            return SecretStatus(key, name, MISSING)
+        raise
+    changed = meta.get("LastChangedDate") or meta.get("CreatedDate")
+    if changed is not None and changed.tzinfo is None:
+        changed = changed.replace(tzinfo=timezone.utc)
+    if meta.get("DeletedDate"):
+        return SecretStatus(key, name, DELETED, changed)
+    try:
+        current = sm.get_secret_value(SecretId=name)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":  # no AWSCURRENT version
+            return SecretStatus(key, name, UNSEEDED, changed)
+        raise
+    state = UNSEEDED if is_placeholder(current.get("SecretString")) else SEEDED
+    del current  # the value is not kept beyond this line
+    return SecretStatus(key, name, state, changed)
+
+
+def statuses(cfg: EnvConfig) -> list[SecretStatus]:
+    """One status per key declared in the env file, in declaration order. Reads values, returns none."""
+    from botocore.exceptions import ClientError
+
+    sm = client(cfg, "secretsmanager")
+    try:
+        with aws_errors(cfg, f"reading the secrets of {cfg.stack_name}"), _no_wire_logging():
+            return [_status(cfg, sm, key) for key in cfg.secrets]
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in ("AccessDeniedException", "AccessDenied"):
+            raise ToolkitError(f"AWS denied reading the secrets of {cfg.stack_name}. Use credentials allowed "
+                               "secretsmanager:DescribeSecret and GetSecretValue on them and retry.") from None
+        raise ToolkitError(f"reading the secrets of {cfg.stack_name} failed ({code or 'unknown error'}). "
+                           "Retry, and check them in the AWS console.") from None
+
+
+def table_rows(items: list[SecretStatus]) -> list[tuple[str, str, str, str]]:
+    def when(s: SecretStatus) -> str:
+        return s.last_changed.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC") if s.last_changed else "-"
+
+    return [(s.key, s.name, s.state, when(s)) for s in items]
+
+
+def to_json(items: list[SecretStatus]) -> str:
+    return json.dumps([s.as_dict() for s in items], indent=2)
+
+
+def check(cfg: EnvConfig, items: Optional[list[SecretStatus]] = None) -> list[SecretStatus]:
+    """Raise ToolkitError naming every declared key that is not seeded; return the statuses otherwise."""
+    items = statuses(cfg) if items is None else items
+    bad = [s for s in items if not s.seeded]
+    if not bad:
+        return items
+    listed = "; ".join(f"{s.key} ({s.state})" for s in bad)
+    fixes = []
+    if any(s.state in (MISSING, DELETED) for s in bad):
+        fixes.append(f"for missing ones {_deploy_hint(cfg)}")
+    fixes.append(f"seed each with {_put_hint(cfg)}")
+    raise ToolkitError(f"{len(bad)} of {len(items)} secrets of environment '{cfg.name}' are not seeded: {listed}. "
+                       + "; ".join(fixes) + ".")
