@@ -43,6 +43,7 @@ browser:
 	scripts/install-browser.sh
 
 test: setup browser
+	cd frontend && npm test --silent
 	$(BIN)/pytest
 
 clean:
