@@ -1,0 +1,1 @@
+"""The TimeManagement CDK app (see infra/app.py)."""

@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""The CDK app: one ``TimeManagement-<env>`` stack per selected environment, checked by cdk-nag.
+
+Environment selection: ``-c env=NAME``, else ``ENVIRONMENT`` (process), else ``ENVIRONMENT`` in
+the root ``.env``; with none set, every non-local environment in ``envs/``. Run by the CDK CLI
+as ``.venv/bin/python infra/app.py`` from the repository root (cdk.json).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# `python infra/app.py` puts infra/ first on sys.path, where our infra/constructs package would
+# shadow the `constructs` library: import everything from the repository root instead.
+if sys.path and Path(sys.path[0] or ".").resolve() == ROOT / "infra":
+    sys.path[0] = str(ROOT)
+elif str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import aws_cdk as cdk  # noqa: E402
+
+from infra import nag  # noqa: E402
+from infra.stack import TimeManagementStack  # noqa: E402
+from tmkit.config import available_envs, load_env, read_dotenv_environment  # noqa: E402
+from tmkit.errors import ToolkitError  # noqa: E402
+from tmkit.lambda_build import require_layer  # noqa: E402
+
+
+def selected_envs(app: cdk.App) -> list[str]:
+    """``-c env=NAME`` > ENVIRONMENT (process, then .env) > every non-local environment."""
+    name = app.node.try_get_context("env") or read_dotenv_environment()
+    if name:
+        return [name]
+    return [n for n in available_envs() if not load_env(n).is_local]
+
+
+def build(app: cdk.App, env_names: list[str] | None = None) -> list[TimeManagementStack]:
+    """Add one stack per environment to ``app`` and register cdk-nag with the acknowledgements."""
+    names = env_names if env_names is not None else selected_envs(app)
+    if not names:
+        raise ToolkitError("no environment to synthesize: add an envs/<name>.toml file or pass -c env=NAME.")
+    layer = require_layer()
+    stacks = [TimeManagementStack(app, load_env(n), layer_dir=layer) for n in names]
+    nag.check(app, stacks)
+    return stacks
+
+
+def main() -> int:
+    app = cdk.App(stack_traces=False)  # traces hold temp paths: keep the cloud assembly byte-identical
+    try:
+        build(app)
+    except ToolkitError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    try:
+        app.synth()
+    except RuntimeError as exc:
+        if "ValidationFailed" not in str(exc):
+            raise
+        print(f"error: cdk-nag reported unacknowledged findings (listed above; report: "
+              f"{app.outdir}/{nag.REPORT_FILE}). Fix each one, or acknowledge it with a reason in infra/nag.py.",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""Private S3 bucket served only through CloudFront (OAC), with SPA routing and security headers."""
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+# Viewer-request function: a path whose last segment has no "." is a client-side route and gets
+# the app shell; anything that looks like a file goes to S3 unchanged, so a missing asset is a
+# real 404 (never index.html served as JavaScript). Limitation: a route segment containing a dot
+# (e.g. /users/jane.doe) is treated as a file.
+SPA_ROUTING_JS = """\
+function handler(event) {
+  var request = event.request;
+  var uri = request.uri;
+  var last = uri.substring(uri.lastIndexOf('/') + 1);
+  if (last.indexOf('.') === -1) {
+    request.uri = '/index.html';
+  }
+  return request;
+}
+"""
+
+# Error pages the SPA build ships at its root (frontend/public/): a missing file is a 404 with
+# a small HTML page, an origin failure shows a friendly page with the original status code.
+NOT_FOUND_PAGE = "/404.html"
+SERVER_ERROR_PAGE = "/error.html"
+
+
+class FrontendHosting(Construct):
+    def __init__(self, scope: Construct, id: str, *, bucket_name: str, name_prefix: str, price_class: str,
+                 removal_policy: RemovalPolicy, connect_sources: list[str]) -> None:
+        """``connect_sources``: origins the SPA may call (API, Cognito), added to the CSP's connect-src."""
+        super().__init__(scope, id)
+        self.bucket = s3.Bucket(
+            self, "Bucket",
+            bucket_name=bucket_name,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[s3.LifecycleRule(
+                id="expire-noncurrent-versions",
+                noncurrent_version_expiration=Duration.days(30),
+                abort_incomplete_multipart_upload_after=Duration.days(7),
+            )],
+            removal_policy=removal_policy,
+        )
+        self.bucket.node.default_child.override_logical_id("FrontendBucket")
+
+        self.spa_function = cloudfront.Function(
+            self, "SpaRouting",
+            function_name=f"{name_prefix}-spa-routing",
+            comment="SPA routing: extension-less paths -> /index.html",
+            code=cloudfront.FunctionCode.from_inline(SPA_ROUTING_JS),
+            runtime=cloudfront.FunctionRuntime.JS_2_0,
+        )
+        csp = "; ".join([
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data:",
+            "font-src 'self' data:",
+            "connect-src " + " ".join(["'self'", *connect_sources]),
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ])
+        self.headers = cloudfront.ResponseHeadersPolicy(
+            self, "SecurityHeaders",
+            response_headers_policy_name=f"{name_prefix}-security-headers",
+            security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
+                content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
+                    content_security_policy=csp, override=True),
+                content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
+                frame_options=cloudfront.ResponseHeadersFrameOptions(
+                    frame_option=cloudfront.HeadersFrameOption.DENY, override=True),
+                referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
+                    referrer_policy=cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override=True),
+                strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
+                    access_control_max_age=Duration.days(730), include_subdomains=True, override=True),
+                xss_protection=cloudfront.ResponseHeadersXSSProtection(protection=True, mode_block=True, override=True),
+            ),
+        )
+        self.distribution = cloudfront.Distribution(
+            self, "Distribution",
+            comment=f"{name_prefix} frontend",
+            default_root_object="index.html",
+            http_version=cloudfront.HttpVersion.HTTP2_AND_3,
+            price_class=cloudfront.PriceClass[price_class.replace("PriceClass_", "PRICE_CLASS_").upper()],
+            default_behavior=cloudfront.BehaviorOptions(
+                # READ + LIST: with ListBucket S3 answers a missing key with 404 instead of 403.
+                origin=origins.S3BucketOrigin.with_origin_access_control(
+                    self.bucket, origin_access_levels=[cloudfront.AccessLevel.READ, cloudfront.AccessLevel.LIST]),
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                compress=True,
+                cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+                response_headers_policy=self.headers,
+                function_associations=[cloudfront.FunctionAssociation(
+                    function=self.spa_function, event_type=cloudfront.FunctionEventType.VIEWER_REQUEST)],
+            ),
+            error_responses=[
+                cloudfront.ErrorResponse(http_status=404, response_http_status=404,
+                                         response_page_path=NOT_FOUND_PAGE, ttl=Duration.seconds(60)),
+                *[cloudfront.ErrorResponse(http_status=code, response_http_status=code,
+                                           response_page_path=SERVER_ERROR_PAGE, ttl=Duration.seconds(10))
+                  for code in (500, 502, 503, 504)],
+            ],
+        )
+
+    @property
+    def site_url(self) -> str:
+        return f"https://{self.distribution.distribution_domain_name}"
