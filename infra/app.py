@@ -46,10 +46,26 @@ def build(app: cdk.App, env_names: list[str] | None = None) -> list[TimeManageme
     return stacks
 
 
+def deploy_role(app: cdk.App) -> None:
+    """Opt-in: ``-c deploy_role=<owner/repo>`` adds the GitHub OIDC deploy role stack (infra/deploy_role.py) for
+    every non-local environment, or those in ``-c deploy_role_envs=dev,qa``; ``-c oidc_provider_arn=ARN`` reuses
+    the account's existing GitHub provider."""
+    repo = app.node.try_get_context("deploy_role")
+    if not repo:
+        return
+    from infra.deploy_role import DeployRoleStack
+
+    wanted = app.node.try_get_context("deploy_role_envs")
+    names = wanted.split(",") if wanted else [n for n in available_envs() if not load_env(n).is_local]
+    DeployRoleStack(app, github_repo=repo, environments=names,
+                    oidc_provider_arn=app.node.try_get_context("oidc_provider_arn"))
+
+
 def main() -> int:
     app = cdk.App(stack_traces=False)  # traces hold temp paths: keep the cloud assembly byte-identical
     try:
         build(app)
+        deploy_role(app)
     except ToolkitError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -22,7 +22,8 @@ RUNTIME = lambda_.Runtime.PYTHON_3_14
 STAGE = "api"
 # Every route the handler serves. /health is public; the rest need a Cognito ID token.
 PUBLIC_ROUTES = ("health",)
-PRIVATE_ROUTES = ("me", "tasks", "tasks/{id}", "milestones", "milestones/{id}", "drivers", "drivers/{id}")
+PRIVATE_ROUTES = ("me", "tasks", "tasks/{id}", "milestones", "milestones/{id}", "drivers", "drivers/{id}",
+                  "integrations/status", "integrations/{key}")
 ITEM_ACTIONS = (
     "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
     "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",

@@ -16,6 +16,7 @@ builds REST v1 events (see ``tm_api.events``) and calls it in-process.
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 import uuid
@@ -34,10 +35,11 @@ from tm_api.settings import Settings, load_settings
 from tm_api.store import SUB_RE, ItemStore, UserCredentials
 
 logger = Logger()  # service name and level from POWERTOOLS_SERVICE_NAME / LOG_LEVEL
-# Bearer tokens, no cookies: any origin may call; the token is what authorizes.
+# Bearer tokens, no cookies: the token is what authorizes. CORS names the SPA's origin (ALLOWED_ORIGIN, set by the
+# stack to the CloudFront URL, as in the API's preflight responses); without it (local server, tests) any origin.
 # debug=False / log_event=False explicitly: the Powertools env switches that would print whole events
 # (with the caller's token and the request body) cannot be turned on by configuration.
-app = APIGatewayRestResolver(debug=False, cors=CORSConfig(allow_origin="*", max_age=600,
+app = APIGatewayRestResolver(debug=False, cors=CORSConfig(allow_origin=os.environ.get("ALLOWED_ORIGIN", "*"), max_age=600,
                                                           allow_headers=["Authorization", "Content-Type"]))
 MAX_PAGE = 100
 

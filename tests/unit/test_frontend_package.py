@@ -57,3 +57,11 @@ def test_static_files_for_hosting():
     assert "<title>Not found" in not_found
     assert "<script" not in not_found  # a static page: it must not depend on the (possibly missing) assets
     assert 'href="/favicon.svg"' in (FRONTEND_DIR / "index.html").read_text()
+
+
+def test_every_error_page_the_distribution_serves_ships_with_the_build():
+    from tmkit import site
+
+    for page in (site.NOT_FOUND_PAGE, site.SERVER_ERROR_PAGE):
+        html = (FRONTEND_DIR / "public" / page.lstrip("/")).read_text()
+        assert "<script" not in html and "<h1>" in html, page

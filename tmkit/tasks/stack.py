@@ -8,13 +8,19 @@ def synth(c, env=None):
     """Synthesize templates into cdk.out/ in one CDK CLI call; fails listing unacknowledged cdk-nag findings."""
     from tmkit import cdk
 
-    cfg = load(env) if env else None
-    result = cdk.run(c, "synth", "--quiet", cfg=cfg, output=cdk.CDK_OUT, warn=True)
-    if result.failed:
-        from tmkit.errors import ToolkitError
+    from tmkit.errors import ToolkitError
 
-        raise ToolkitError("synth failed (see the messages above; cdk-nag findings are listed with their rule ids). "
-                           "Fix the construct, or acknowledge the finding with a reason in infra/nag.py.")
+    cfg = load(env) if env else None
+    report = cdk.CDK_OUT / "validation-report.json"
+    report.unlink(missing_ok=True)  # a stale report from an earlier synth must not decide this one
+    result = cdk.run(c, "synth", "--quiet", cfg=cfg, output=cdk.CDK_OUT, warn=True)
+    from infra.nag import unacknowledged
+
+    findings = unacknowledged(cdk.CDK_OUT)
+    if result.failed or findings:
+        listed = "".join(f"\n  {f}" for f in findings)
+        raise ToolkitError(f"synth failed{' with unacknowledged cdk-nag findings:' if findings else ' (see the messages above)'}"
+                           f"{listed}\nFix the construct, or acknowledge the finding with a reason in infra/nag.py.")
     templates = sorted(p.name for p in cdk.CDK_OUT.glob("*.template.json"))
     say(f"synthesized {', '.join(templates)} into cdk.out/")
 
