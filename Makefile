@@ -9,7 +9,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: setup local test browser clean help
 help:
-	@echo "make local   set up, start the AWS emulator, deploy the 'local' environment, write frontend/.env"
+	@echo "make local   set up, start the AWS emulator, deploy 'local', write frontend/.env, publish the SPA"
 	@echo "make test    set up (browser included) and run every test"
 	@echo "make setup   only install the toolchain (.venv, node_modules, Lambda layer)"
 
@@ -37,7 +37,11 @@ local: setup
 	$(BIN)/inv local.up
 	$(BIN)/inv deploy --env local
 	$(BIN)/inv outputs.env --env local --write frontend/.env
-	@echo "Done: the local stack is deployed on the emulator; frontend/.env is written. See README.md for what to do next." >&2
+	$(BIN)/inv frontend.build --env local
+	$(BIN)/inv frontend.publish --env local
+	@echo "Done: stack TimeManagement-local deployed on the emulator (http://localhost:4599), frontend/.env written," >&2
+	@echo "SPA published. Use the app offline: .venv/bin/inv local.user --env local me@example.com --generate" >&2
+	@echo "then .venv/bin/inv local.serve --env local and open http://127.0.0.1:8080" >&2
 
 browser:
 	scripts/install-browser.sh

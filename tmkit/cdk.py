@@ -39,8 +39,8 @@ def command(verb: str, *args: str, cfg: Optional[EnvConfig] = None, output: Opti
     parts = [cli(), verb, *BASE_FLAGS]
     if cfg is not None:
         parts += ["-c", f"env={cfg.name}"]
-    if verb not in ("bootstrap",):
-        parts += ["--output", str((output or out_dir(cfg)).relative_to(ROOT))]
+    # bootstrap too: with a cdk.json present the CLI synthesizes the app, and must not share cdk.out with another run
+    parts += ["--output", str((output or out_dir(cfg)).relative_to(ROOT))]
     parts += list(args)
     return " ".join(shlex.quote(p) for p in parts)
 

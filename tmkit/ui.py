@@ -35,7 +35,7 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
 def confirm(question: str, *, expected: str = "yes", how_to_skip: str) -> None:
     """Ask on the terminal; anything but ``expected`` aborts. Without a terminal, refuse and say how to skip."""
     if not sys.stdin or not sys.stdin.isatty():
-        raise ToolkitError(f"{question} needs confirmation, and there is no terminal to ask. {how_to_skip}")
+        raise ToolkitError(f"confirmation needed ({question}) but there is no terminal to ask. {how_to_skip}")
     sys.stderr.write(f"{question} Type '{expected}' to continue: ")
     sys.stderr.flush()
     answer = sys.stdin.readline().strip()

@@ -270,7 +270,8 @@ def test_api(env):
     methods = {(paths[m["Properties"]["ResourceId"]["Ref"]], m["Properties"]["HttpMethod"]): m["Properties"]
                for m in env.of_type("AWS::ApiGateway::Method").values()}
     assert methods[("/health", "GET")]["AuthorizationType"] == "NONE"
-    for path in ("/me", "/tasks", "/tasks/{id}", "/milestones", "/milestones/{id}", "/drivers", "/drivers/{id}"):
+    for path in ("/me", "/tasks", "/tasks/{id}", "/milestones", "/milestones/{id}", "/drivers", "/drivers/{id}",
+                 "/integrations/status", "/integrations/{key}"):
         m = methods[(path, "ANY")]
         assert m["AuthorizationType"] == "COGNITO_USER_POOLS" and m["AuthorizerId"] == {"Ref": auth_id}
         assert m["RequestValidatorId"] == {"Ref": validator_id}

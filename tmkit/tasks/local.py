@@ -48,4 +48,6 @@ def status(c, env="local"):
     say(f"emulator {st.detail}; log {st.log}")
 
 
-ns = Collection("local", up, down, status)
+from tmkit.tasks import local_serve  # noqa: E402  (serve, user: the offline app; kept in their own module)
+
+ns = Collection("local", up, down, status, local_serve.serve, local_serve.user)

@@ -19,8 +19,10 @@ def synth(c, env=None):
     findings = unacknowledged(cdk.CDK_OUT)
     if result.failed or findings:
         listed = "".join(f"\n  {f}" for f in findings)
+        fix = ("\nFix the construct, or acknowledge the finding with a reason in infra/nag.py." if findings else
+               " Fix what the messages above name (env file, Lambda layer, cdk-nag error) and retry.")
         raise ToolkitError(f"synth failed{' with unacknowledged cdk-nag findings:' if findings else ' (see the messages above)'}"
-                           f"{listed}\nFix the construct, or acknowledge the finding with a reason in infra/nag.py.")
+                           f"{listed}{fix}")
     templates = sorted(p.name for p in cdk.CDK_OUT.glob("*.template.json"))
     say(f"synthesized {', '.join(templates)} into cdk.out/")
 
