@@ -468,24 +468,9 @@ def read_password(*, password_file: Optional[str] = None, stdin=None, prompt: Op
 
     Never from the command line. One trailing newline is removed from a file or piped input.
     """
-    import getpass
+    from tmkit.ui import read_hidden
 
-    stdin = sys.stdin if stdin is None else stdin
-    prompt = prompt or getpass.getpass
-    if password_file is not None:
-        path = os.path.expanduser(password_file)
-        if not os.path.isfile(path):
-            raise ToolkitError(f"--password-file {password_file}: no such file. Give the path of a file that holds "
-                               "only the password.")
-        with open(path, encoding="utf-8", errors="strict") as fh:
-            text, source = fh.read(), f"the file {password_file}"
-    elif stdin is not None and not stdin.isatty():
-        text, source = stdin.read(), "standard input"
-    else:
-        text, source = prompt("Password (input hidden): "), "the prompt"
-        if text and prompt("Repeat the password: ") != text:
-            raise ToolkitError("the two passwords typed did not match. Nothing was changed; run the command again.")
-    text = text[:-2] if text.endswith("\r\n") else text[:-1] if text.endswith("\n") else text
+    text, source = read_hidden("password", flag="--password-file", from_file=password_file, stdin=stdin, prompt=prompt)
     if not text:
         raise ToolkitError(f"the password from {source} is empty. Nothing was changed. Pipe it in, type it at the "
                            "prompt, use --password-file PATH, or --generate.")

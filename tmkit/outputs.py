@@ -48,8 +48,15 @@ def describe_stack(cfg: EnvConfig) -> dict | None:
 def stack_outputs(cfg: EnvConfig) -> dict[str, str]:
     """``{OutputKey: OutputValue}`` of the deployed stack; ToolkitError when it is not deployed."""
     stack = describe_stack(cfg)
-    if stack is None or stack["StackStatus"] in ("CREATE_FAILED", "ROLLBACK_COMPLETE", "CREATE_IN_PROGRESS"):
+    if stack is None:
         raise not_deployed(cfg)
+    status = stack["StackStatus"]
+    if status in ("CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED"):
+        raise ToolkitError(f"stack {cfg.stack_name} failed to create ({status}): fix the cause and rerun "
+                           f"`inv deploy --env {cfg.name}`.")
+    if status == "CREATE_IN_PROGRESS":
+        raise ToolkitError(f"stack {cfg.stack_name} is being created ({status}): wait for the running deploy "
+                           "to finish, then retry.")
     outputs = {o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs", [])}
     if not outputs:
         raise ToolkitError(f"stack {cfg.stack_name} has no outputs (status {stack['StackStatus']}): "

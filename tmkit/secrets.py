@@ -16,9 +16,7 @@ import dataclasses
 import getpass as _getpass
 import json
 import logging
-import sys
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Callable, Optional, TextIO
 
 from tmkit.aws import aws_errors, client
@@ -66,39 +64,16 @@ def _no_wire_logging():
 
 # ---- reading the value ------------------------------------------------------------------------
 
-def _strip_one_newline(text: str) -> str:
-    if text.endswith("\r\n"):
-        return text[:-2]
-    return text[:-1] if text.endswith("\n") else text
-
-
 def read_value(key: str, *, from_file: Optional[str] = None, stdin: Optional[TextIO] = None,
                prompt: Optional[Callable[[str], str]] = None) -> str:
     """The value to store: from ``from_file``, else piped standard input, else a hidden prompt (asked twice).
 
     Exactly one trailing newline is removed from a file or piped input. Empty values are refused.
     """
-    stdin = sys.stdin if stdin is None else stdin
-    prompt = prompt or _getpass.getpass  # looked up per call (tests replace getpass.getpass)
-    if from_file is not None:
-        path = Path(from_file).expanduser()
-        if not path.is_file():
-            raise ToolkitError(f"--from-file {from_file}: no such file. Give the path of a file that holds "
-                               "only the secret value.")
-        try:
-            value = _strip_one_newline(path.read_text(encoding="utf-8"))
-        except UnicodeDecodeError:
-            raise ToolkitError(f"--from-file {from_file}: the file is not UTF-8 text. Secrets are stored as "
-                               "text; save the value as UTF-8 (base64-encode binary data) and retry.") from None
-        source = f"the file {from_file}"
-    elif stdin is not None and not stdin.isatty():
-        value = _strip_one_newline(stdin.read())
-        source = "standard input"
-    else:
-        value = prompt(f"Value for {key} (input hidden): ")
-        if value and prompt(f"Repeat the value for {key}: ") != value:
-            raise ToolkitError("the two values typed did not match. Nothing was changed; run the command again.")
-        source = "the prompt"
+    from tmkit.ui import read_hidden
+
+    value, source = read_hidden(f"value for {key}", flag="--from-file", from_file=from_file, stdin=stdin,
+                                prompt=prompt or _getpass.getpass)
     if not value.strip():
         raise ToolkitError(f"the value for {key} from {source} is empty. Nothing was changed. Pipe the value in "
                            f"(`printf %s \"$VALUE\" | inv secrets.put ... {key}`), type it at the prompt, "

@@ -41,3 +41,33 @@ def confirm(question: str, *, expected: str = "yes", how_to_skip: str) -> None:
     answer = sys.stdin.readline().strip()
     if answer != expected:
         raise ToolkitError(f"aborted: you typed {answer!r}, not {expected!r}. Nothing was changed.")
+
+
+def read_hidden(label: str, *, flag: str, from_file=None, stdin=None, prompt=None) -> tuple[str, str]:
+    """A sensitive value (secret, password) and where it came from, never from argv.
+
+    From ``from_file`` (the ``flag`` option), else piped standard input, else a hidden prompt asked twice.
+    Exactly one trailing newline (``\\n`` or ``\\r\\n``) is removed from a file or piped input.
+    """
+    import getpass
+    from pathlib import Path
+
+    stdin = sys.stdin if stdin is None else stdin
+    prompt = prompt or getpass.getpass  # looked up per call (tests replace getpass.getpass)
+    if from_file is not None:
+        path = Path(from_file).expanduser()
+        if not path.is_file():
+            raise ToolkitError(f"{flag} {from_file}: no such file. Give the path of a file that holds only the {label}.")
+        try:
+            text, source = path.read_text(encoding="utf-8"), f"the file {from_file}"
+        except UnicodeDecodeError:
+            raise ToolkitError(f"{flag} {from_file}: the file is not UTF-8 text. Save the {label} as UTF-8 text "
+                               "(base64-encode binary data) and retry.") from None
+    elif stdin is not None and not stdin.isatty():
+        text, source = stdin.read(), "standard input"
+    else:
+        text = prompt(f"{label[:1].upper()}{label[1:]} (input hidden): ")
+        if text and prompt(f"Repeat the {label}: ") != text:
+            raise ToolkitError(f"the {label} typed twice did not match. Nothing was changed; run the command again.")
+        return text, "the prompt"
+    return (text[:-2] if text.endswith("\r\n") else text[:-1] if text.endswith("\n") else text), source
