@@ -7,26 +7,7 @@ from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-# Viewer-request function: a path whose last segment has no "." is a client-side route and gets
-# the app shell; anything that looks like a file goes to S3 unchanged, so a missing asset is a
-# real 404 (never index.html served as JavaScript). Limitation: a route segment containing a dot
-# (e.g. /users/jane.doe) is treated as a file.
-SPA_ROUTING_JS = """\
-function handler(event) {
-  var request = event.request;
-  var uri = request.uri;
-  var last = uri.substring(uri.lastIndexOf('/') + 1);
-  if (last.indexOf('.') === -1) {
-    request.uri = '/index.html';
-  }
-  return request;
-}
-"""
-
-# Error pages the SPA build ships at its root (frontend/public/): a missing file is a 404 with
-# a small HTML page, an origin failure shows a friendly page with the original status code.
-NOT_FOUND_PAGE = "/404.html"
-SERVER_ERROR_PAGE = "/error.html"
+from tmkit import site  # the distribution's rules, shared with `inv local.serve`: routing, error pages, headers
 
 
 class FrontendHosting(Construct):
@@ -55,21 +36,10 @@ class FrontendHosting(Construct):
             self, "SpaRouting",
             function_name=f"{name_prefix}-spa-routing",
             comment="SPA routing: extension-less paths -> /index.html",
-            code=cloudfront.FunctionCode.from_inline(SPA_ROUTING_JS),
+            code=cloudfront.FunctionCode.from_inline(site.SPA_ROUTING_JS),
             runtime=cloudfront.FunctionRuntime.JS_2_0,
         )
-        csp = "; ".join([
-            "default-src 'self'",
-            "script-src 'self'",
-            "style-src 'self' 'unsafe-inline'",
-            "img-src 'self' data:",
-            "font-src 'self' data:",
-            "connect-src " + " ".join(["'self'", *connect_sources]),
-            "object-src 'none'",
-            "base-uri 'self'",
-            "form-action 'self'",
-            "frame-ancestors 'none'",
-        ])
+        csp = site.content_security_policy(connect_sources)
         self.headers = cloudfront.ResponseHeadersPolicy(
             self, "SecurityHeaders",
             response_headers_policy_name=f"{name_prefix}-security-headers",
@@ -78,11 +48,11 @@ class FrontendHosting(Construct):
                     content_security_policy=csp, override=True),
                 content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
                 frame_options=cloudfront.ResponseHeadersFrameOptions(
-                    frame_option=cloudfront.HeadersFrameOption.DENY, override=True),
+                    frame_option=cloudfront.HeadersFrameOption[site.FRAME_OPTION], override=True),
                 referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
-                    referrer_policy=cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override=True),
+                    referrer_policy=cloudfront.HeadersReferrerPolicy[site.REFERRER_POLICY.upper().replace("-", "_")], override=True),
                 strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
-                    access_control_max_age=Duration.days(730), include_subdomains=True, override=True),
+                    access_control_max_age=Duration.seconds(site.HSTS_MAX_AGE_SECONDS), include_subdomains=True, override=True),
                 xss_protection=cloudfront.ResponseHeadersXSSProtection(protection=True, mode_block=True, override=True),
             ),
         )
@@ -104,11 +74,9 @@ class FrontendHosting(Construct):
                     function=self.spa_function, event_type=cloudfront.FunctionEventType.VIEWER_REQUEST)],
             ),
             error_responses=[
-                cloudfront.ErrorResponse(http_status=404, response_http_status=404,
-                                         response_page_path=NOT_FOUND_PAGE, ttl=Duration.seconds(60)),
-                *[cloudfront.ErrorResponse(http_status=code, response_http_status=code,
-                                           response_page_path=SERVER_ERROR_PAGE, ttl=Duration.seconds(10))
-                  for code in (500, 502, 503, 504)],
+                cloudfront.ErrorResponse(http_status=e.status, response_http_status=e.response_status,
+                                         response_page_path=e.page, ttl=Duration.seconds(e.ttl_seconds))
+                for e in site.ERROR_RESPONSES.values()
             ],
         )
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from infra import nag
-from infra.constructs.frontend_hosting import SPA_ROUTING_JS
+from tmkit.site import SPA_ROUTING_JS
 from tmkit.paths import ROOT
 
 from .conftest import ENV_NAMES
