@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Optional
 
 from tmkit.aws import credentials_env
 from tmkit.config import EnvConfig

@@ -10,7 +10,6 @@ Then: sign in, create a task, open a deep link directly, reload, and see the tas
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time

@@ -17,17 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import free_port
 from tmkit.paths import ENVS_DIR, ROOT
 
 pytestmark = pytest.mark.e2e
 INV = [str(ROOT / ".venv" / "bin" / "inv")] if (ROOT / ".venv" / "bin" / "inv").exists() else [sys.executable, "-m", "invoke"]
 CLI_TIMEOUT = 300
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def env_file(envs: Path, name: str, port: int, extra: dict[str, str] | None = None) -> None:

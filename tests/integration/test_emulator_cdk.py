@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 
 import boto3
 import pytest
 
+from tests.helpers import free_port
 from tmkit import emulator, paths
 from tmkit.aws import credentials_env
 from tmkit.config import load_env
@@ -24,12 +24,6 @@ pytestmark = pytest.mark.e2e
 ROOT = paths.ROOT
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
 STACK = "TimeManagement-local"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

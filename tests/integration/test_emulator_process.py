@@ -14,17 +14,12 @@ import time
 import boto3
 import pytest
 
+from tests.helpers import free_port
 from tmkit import emulator, paths
 from tmkit.config import load_env
 from tmkit.errors import ToolkitError
 
 ROOT = paths.ROOT
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import http.client
 import io
 import json
 import shutil
-import socket
 import time
 from pathlib import Path
 
@@ -21,21 +20,15 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from invoke import Collection, Program
 
+from tests.helpers import free_port
 from tmkit import emulator, localserve, paths, site
 from tmkit.aws import client
 from tmkit.config import load_env
 from tmkit.errors import ToolkitError
-from tmkit.outputs import stack_outputs
 
 PASSWORD = "Local-Serve-Pw-9x!"
 ALICE, BOB = "alice@example.com", "bob@example.com"
 ASSET = "assets/index-Ab12Cd34.js"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # ---- the stack, as `inv deploy --env local` + `inv frontend.publish` leave it -------------------------------

@@ -5,35 +5,16 @@ temporary env file (the shape of envs/local.toml) points the toolkit at it.
 """
 import json
 import os
-import socket
 import subprocess
 
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from tests.helpers import PLACEHOLDER, env_toml, free_port
 from tmkit.paths import ROOT
 
-PLACEHOLDER = '{"tmkit":"unseeded","placeholder":"Gx81kQ2mZ"}'
 CANARY = "CANARY-9c0e-cli-never-print-me"
-ENV = """project = "TimeManagement"
-region = "us-east-1"
-removal_policy = "destroy"
-pitr = false
-log_retention_days = 7
-secrets = ["STRIPE_KEY", "SMTP_PASSWORD"]
-[budget]
-monthly_limit_usd = 1
-emails = ["local@example.com"]
-[emulator]
-endpoint = "http://localhost:{port}"
-"""
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +24,8 @@ def emulator(tmp_path_factory):
     server.start()
     envs = tmp_path_factory.mktemp("envs")
     for name in ("emua", "emub"):
-        (envs / f"{name}.toml").write_text(ENV.format(port=port))
-    (envs / "down.toml").write_text(ENV.format(port=free_port()))  # nobody listens there
+        (envs / f"{name}.toml").write_text(env_toml(port))
+    (envs / "down.toml").write_text(env_toml(free_port()))  # nobody listens there
     sm = boto3.client("secretsmanager", region_name="us-east-1", endpoint_url=f"http://127.0.0.1:{port}",
                       aws_access_key_id="testing", aws_secret_access_key="testing")
     yield envs, sm

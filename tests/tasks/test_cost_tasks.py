@@ -2,9 +2,9 @@
 import boto3
 import pytest
 from botocore.stub import Stubber
-from invoke import Collection, Program
 
 from tmkit import cost
+from tests.helpers import run_program
 from tmkit.tasks import cost as cost_tasks
 
 ENV = """project = "TimeManagement"
@@ -33,15 +33,7 @@ def stub(tmp_path, monkeypatch):
 
 
 def inv(capsys, *argv):
-    ns = Collection()
-    ns.add_collection(cost_tasks.ns)
-    code = 0
-    try:
-        Program(namespace=ns, binary="inv").run(["inv", *argv])
-    except SystemExit as exc:
-        code = exc.code or 0
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_program(capsys, cost_tasks.ns, *argv)
 
 
 def listed(**status):

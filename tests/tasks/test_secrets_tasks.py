@@ -1,38 +1,17 @@
 """`inv secrets.*` run through invoke's Program in-process, against Secrets Manager in moto (mock_aws)."""
-import io
 import json
 import logging
 import sys
 
 import boto3
 import pytest
-from invoke import Collection, Program
 from moto import mock_aws
 
+from tests.helpers import ENV_TOML, PLACEHOLDER, Pipe, Terminal, run_program  # noqa: F401
 from tmkit.tasks import secrets as secrets_tasks
 
-PLACEHOLDER = '{"tmkit":"unseeded","placeholder":"Gx81kQ2mZ"}'
 CANARY = "CANARY-3b1f-tasks-never-print-me"
-ENV = """project = "TimeManagement"
-region = "us-east-1"
-removal_policy = "destroy"
-pitr = false
-log_retention_days = 7
-secrets = ["STRIPE_KEY", "SMTP_PASSWORD"]
-[budget]
-monthly_limit_usd = 10
-emails = ["team@example.com"]
-"""
-
-
-class Pipe(io.StringIO):
-    def isatty(self):
-        return False
-
-
-class Terminal(io.StringIO):
-    def isatty(self):
-        return True
+ENV = ENV_TOML
 
 
 @pytest.fixture
@@ -55,15 +34,7 @@ def inv(capsys, *argv, stdin=None, monkeypatch=None):
     """Run `inv <argv>`; returns (exit code, stdout, stderr)."""
     if stdin is not None:
         monkeypatch.setattr(sys, "stdin", stdin)
-    ns = Collection()
-    ns.add_collection(secrets_tasks.ns)
-    code = 0
-    try:
-        Program(namespace=ns, binary="inv").run(["inv", *argv])
-    except SystemExit as exc:
-        code = exc.code or 0
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_program(capsys, secrets_tasks.ns, *argv)
 
 
 def value(sm, key, env="dev"):

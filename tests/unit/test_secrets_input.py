@@ -1,41 +1,19 @@
 """tmkit.secrets without AWS: where a value comes from, what is refused, the placeholder rule, messages."""
-import io
 from datetime import datetime, timezone
 
 import pytest
 
+from tests.helpers import ENV_TOML, Pipe, Terminal
 from tmkit import secrets
 from tmkit.config import load_env
 from tmkit.errors import ToolkitError
 
-ENV = """project = "TimeManagement"
-region = "us-east-1"
-removal_policy = "destroy"
-pitr = false
-log_retention_days = 7
-secrets = ["STRIPE_KEY", "SMTP_PASSWORD"]
-[budget]
-monthly_limit_usd = 10
-emails = ["team@example.com"]
-"""
 
-
-class Pipe(io.StringIO):
-    def isatty(self):
-        return False
-
-
-class Terminal(io.StringIO):
-    def isatty(self):
-        return True
-
-    def read(self, *a):  # pragma: no cover - a terminal must never be read as the value
-        raise AssertionError("read the terminal instead of prompting")
 
 
 @pytest.fixture
 def cfg(tmp_path, monkeypatch):
-    (tmp_path / "unit.toml").write_text(ENV)
+    (tmp_path / "unit.toml").write_text(ENV_TOML)
     monkeypatch.setenv("TM_ENVS_DIR", str(tmp_path))
     return load_env("unit")
 

@@ -22,6 +22,13 @@ def _api(ctx: Ctx, api_id: str):
     return _backend(ctx.account_id, ctx.region).get_rest_api(api_id)
 
 
+def _forget(resource, collection: str, key) -> None:
+    """Drop ``key`` from one of the owning REST API's collections (stages, authorizers, ...), if the API exists."""
+    api = _backend(resource.ctx.account_id, resource.ctx.region).apis.get(resource.attrs["_ApiId"])
+    if api is not None:
+        getattr(api, collection).pop(key, None)
+
+
 class RestApi(MotoRestAPI, CloudFormationModel):
     """moto's RestApi, which moto never deletes and cannot update."""
 
@@ -137,9 +144,7 @@ class Stage(Adapter, CloudFormationModel):
 
     @classmethod
     def remove(cls, resource):
-        api = _backend(resource.ctx.account_id, resource.ctx.region).apis.get(resource.attrs["_ApiId"])
-        if api is not None:
-            api.stages.pop(resource.physical_id, None)
+        _forget(resource, "stages", resource.physical_id)
 
 
 class Authorizer(Adapter, CloudFormationModel):
@@ -172,9 +177,7 @@ class Authorizer(Adapter, CloudFormationModel):
 
     @classmethod
     def remove(cls, resource):
-        api = _backend(resource.ctx.account_id, resource.ctx.region).apis.get(resource.attrs["_ApiId"])
-        if api is not None:
-            api.authorizers.pop(resource.physical_id, None)
+        _forget(resource, "authorizers", resource.physical_id)
 
 
 class RequestValidator(Adapter, CloudFormationModel):
@@ -195,9 +198,7 @@ class RequestValidator(Adapter, CloudFormationModel):
 
     @classmethod
     def remove(cls, resource):
-        api = _backend(resource.ctx.account_id, resource.ctx.region).apis.get(resource.attrs["_ApiId"])
-        if api is not None:
-            api.request_validators.pop(resource.physical_id, None)
+        _forget(resource, "request_validators", resource.physical_id)
 
 
 class GatewayResponse(Adapter, CloudFormationModel):
@@ -218,9 +219,7 @@ class GatewayResponse(Adapter, CloudFormationModel):
 
     @classmethod
     def remove(cls, resource):
-        api = _backend(resource.ctx.account_id, resource.ctx.region).apis.get(resource.attrs["_ApiId"])
-        if api is not None:
-            api.gateway_responses.pop(resource.attrs["_Type"], None)
+        _forget(resource, "gateway_responses", resource.attrs["_Type"])
 
 
 class Account(Adapter, CloudFormationModel):
