@@ -99,8 +99,11 @@ def test_down_stops_it_and_frees_the_port(local_env):
     wait_gone(st.pid)
     assert emulator.status(local_env).state == "stopped"
     assert not (paths.STATE_DIR / "emulator" / str(st.port) / "pid").exists()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", st.port))  # free again
+    with socket.socket() as probe:  # free again: nothing listens ...
+        assert probe.connect_ex(("127.0.0.1", st.port)) != 0
+    with socket.socket() as s:  # ... and a new server can bind it (servers set SO_REUSEADDR: TIME_WAIT is fine)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", st.port))
     assert emulator.stop(local_env).state == "stopped"  # a second down is harmless
 
 
