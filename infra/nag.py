@@ -9,13 +9,11 @@ finding may be acknowledged.
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
 
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
-REPORT_FILE = "validation-report.json"
+from tmkit.cdk import REPORT_FILE, unacknowledged  # noqa: F401  (read without loading the CDK)
 
 # Reasons, tied to the Sprint 2 scope (SPRINT.md "Out of Scope" and "Open Questions & Decisions").
 WAF_DEFERRED = "WAF is out of scope for Sprint 2 (deferred to security hardening)."
@@ -87,19 +85,3 @@ def check(app: cdk.App, stacks) -> None:
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     for stack in stacks:
         acknowledge(stack)
-
-
-def unacknowledged(assembly_dir: Path | str) -> list[str]:
-    """Every finding left in ``<assembly_dir>/validation-report.json`` (empty when clean or no report)."""
-    report = Path(assembly_dir) / REPORT_FILE
-    if not report.is_file():
-        return []
-    data = json.loads(report.read_text(encoding="utf-8"))
-    findings = []
-    for plugin in data.get("pluginReports", []):
-        for violation in plugin.get("violations", []):
-            for construct in violation.get("violatingConstructs", []):
-                findings.append(f"{violation.get('severity', 'error')}: {plugin.get('pluginName')} "
-                                f"{violation.get('ruleName')} at {construct.get('constructPath')}: "
-                                f"{violation.get('description', '').strip()}")
-    return sorted(findings)

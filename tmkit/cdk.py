@@ -5,6 +5,7 @@ Command construction is pure (``command(...)``) so tasks can be tested with ``in
 """
 from __future__ import annotations
 
+import json
 import shlex
 from pathlib import Path
 from typing import Optional
@@ -22,6 +23,7 @@ BASE_ENV = {
     "CDK_DISABLE_CLI_TELEMETRY": "true",
 }
 BASE_FLAGS = ("--no-notices", "--no-version-reporting")
+REPORT_FILE = "validation-report.json"  # what CDK writes when cdk-nag (infra/nag.py) reports findings
 
 
 def cli() -> str:
@@ -69,3 +71,18 @@ def _stderr():
 
     return sys.stderr
 
+
+def unacknowledged(assembly_dir: Path | str) -> list[str]:
+    """Every finding left in ``<assembly_dir>/validation-report.json`` (empty when clean or no report)."""
+    report = Path(assembly_dir) / REPORT_FILE
+    if not report.is_file():
+        return []
+    data = json.loads(report.read_text(encoding="utf-8"))
+    findings = []
+    for plugin in data.get("pluginReports", []):
+        for violation in plugin.get("violations", []):
+            for construct in violation.get("violatingConstructs", []):
+                findings.append(f"{violation.get('severity', 'error')}: {plugin.get('pluginName')} "
+                                f"{violation.get('ruleName')} at {construct.get('constructPath')}: "
+                                f"{violation.get('description', '').strip()}")
+    return sorted(findings)

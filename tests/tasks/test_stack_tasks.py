@@ -149,7 +149,7 @@ def test_env_lock_refuses_a_second_run_of_the_same_env(no_aws):
 
 def test_synth_lists_unacknowledged_nag_findings(no_aws, monkeypatch):
     finding = "warning: AwsSolutions AwsSolutions-S10 at TimeManagement-dev/FrontendBucket: TLS"
-    monkeypatch.setattr("infra.nag.unacknowledged", lambda out: [finding])
+    monkeypatch.setattr("tmkit.cdk.unacknowledged", lambda out: [finding])
     with pytest.raises(Exit) as err:
         stack.synth(ctx(Result()))
     assert finding in err.value.message and "infra/nag.py" in err.value.message

@@ -11,12 +11,12 @@ def synth(c, env=None):
     from tmkit.errors import ToolkitError
 
     cfg = load(env) if env else None
-    report = cdk.CDK_OUT / "validation-report.json"
-    report.unlink(missing_ok=True)  # a stale report from an earlier synth must not decide this one
+    report = cdk.CDK_OUT / cdk.REPORT_FILE
+    report.unlink(missing_ok=True)  # a stale report or template from an earlier synth must not decide this one
+    for old in cdk.CDK_OUT.glob("*.template.json"):
+        old.unlink()
     result = cdk.run(c, "synth", "--quiet", cfg=cfg, output=cdk.CDK_OUT, warn=True)
-    from infra.nag import unacknowledged
-
-    findings = unacknowledged(cdk.CDK_OUT)
+    findings = cdk.unacknowledged(cdk.CDK_OUT)
     if result.failed or findings:
         listed = "".join(f"\n  {f}" for f in findings)
         fix = ("\nFix the construct, or acknowledge the finding with a reason in infra/nag.py." if findings else
