@@ -16,6 +16,7 @@ import socket
 import pytest
 from moto.server import ThreadedMotoServer
 
+from tests.helpers import distribution_config
 from tmkit import publish as pub
 from tmkit.aws import client
 from tmkit.config import load_env
@@ -102,13 +103,7 @@ def env(server, monkeypatch, tmp_path):
     urllib.request.urlopen(urllib.request.Request(f"{server}/moto-api/reset", method="POST")).read()
     cfg = load_env("local")
     s3, cf = client(cfg, "s3", max_pool=20), client(cfg, "cloudfront")
-    dist = cf.create_distribution(DistributionConfig={
-        "CallerReference": "t", "Comment": "", "Enabled": True,
-        "Origins": {"Quantity": 1, "Items": [{"Id": "o", "DomainName": f"{BUCKET}.s3.amazonaws.com",
-                                               "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
-        "DefaultCacheBehavior": {"TargetOriginId": "o", "ViewerProtocolPolicy": "redirect-to-https", "MinTTL": 0,
-                                 "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
-                                 "TrustedSigners": {"Enabled": False, "Quantity": 0}}})["Distribution"]["Id"]
+    dist = cf.create_distribution(DistributionConfig=distribution_config(BUCKET))["Distribution"]["Id"]
     template = {"Resources": {"Site": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": BUCKET}}},
                 "Outputs": {"FrontendBucketName": {"Value": {"Ref": "Site"}}, "DistributionId": {"Value": dist}}}
     client(cfg, "cloudformation").create_stack(StackName=cfg.stack_name, TemplateBody=json.dumps(template))

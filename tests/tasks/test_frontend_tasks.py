@@ -9,6 +9,7 @@ import pytest
 from invoke import Exit, MockContext, Result
 from moto import mock_aws
 
+from tests.helpers import distribution_config
 from tmkit import paths
 from tmkit.tasks import frontend
 
@@ -39,13 +40,7 @@ def web(write_env, monkeypatch):
 def deploy(name="web"):
     """What the stack provides to the publisher: the bucket, a distribution, the outputs."""
     cf = boto3.client("cloudfront", region_name="us-east-1")
-    dist = cf.create_distribution(DistributionConfig={
-        "CallerReference": "t", "Comment": "", "Enabled": True,
-        "Origins": {"Quantity": 1, "Items": [{"Id": "o", "DomainName": f"{BUCKET}.s3.amazonaws.com",
-                                               "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
-        "DefaultCacheBehavior": {"TargetOriginId": "o", "ViewerProtocolPolicy": "redirect-to-https", "MinTTL": 0,
-                                 "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
-                                 "TrustedSigners": {"Enabled": False, "Quantity": 0}}})["Distribution"]["Id"]
+    dist = cf.create_distribution(DistributionConfig=distribution_config(BUCKET))["Distribution"]["Id"]
     outputs = {"FrontendBucketName": {"Value": {"Ref": "Site"}}, "DistributionId": {"Value": dist}}
     for key, value in {"ApiUrl": "https://api.example.com/prod/", "Region": "us-east-1", "UserPoolId": "us-east-1_abc",
                        "UserPoolClientId": "client123", "EnvironmentName": name,
