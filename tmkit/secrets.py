@@ -119,8 +119,10 @@ def put(cfg: EnvConfig, key: str, value: str) -> PutResult:
         with aws_errors(cfg, f"writing secret {name}"), _no_wire_logging():
             if sm.describe_secret(SecretId=name).get("DeletedDate"):
                 raise ToolkitError(f"secret {name} is scheduled for deletion (was the stack destroyed?). Nothing "
-                                   f"was changed; {_deploy_hint(cfg)}, or restore it with "
-                                   f"`aws secretsmanager restore-secret --secret-id {name}`.")
+                                   "was changed. If the stack is deployed, restore it with `aws secretsmanager "
+                                   f"restore-secret --secret-id {name}`; if it was destroyed, remove the name with "
+                                   f"`aws secretsmanager delete-secret --secret-id {name} "
+                                   f"--force-delete-without-recovery`, then `inv deploy --env {cfg.name}`.")
             response = sm.put_secret_value(SecretId=name, SecretString=value)
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
@@ -217,7 +219,7 @@ def check(cfg: EnvConfig, items: Optional[list[SecretStatus]] = None) -> list[Se
     listed = "; ".join(f"{s.key} ({s.state})" for s in bad)
     fixes = []
     if any(s.state in (MISSING, DELETED) for s in bad):
-        fixes.append(f"for missing ones {_deploy_hint(cfg)}")
-    fixes.append(f"seed each with {_put_hint(cfg)}")
+        fixes.append(f"For missing ones, {_deploy_hint(cfg)}.")
+    fixes.append(f"Seed each with {_put_hint(cfg)}.")
     raise ToolkitError(f"{len(bad)} of {len(items)} secrets of environment '{cfg.name}' are not seeded: {listed}. "
-                       + "; ".join(fixes) + ".")
+                       + " ".join(fixes))

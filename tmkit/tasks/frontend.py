@@ -19,7 +19,8 @@ def build(c, env=None):
 
     cfg = load(env)
     if not (paths.FRONTEND_DIR / "package.json").is_file():
-        raise ToolkitError(f"there is no frontend at {paths.FRONTEND_DIR} (package.json missing).")
+        raise ToolkitError(f"there is no frontend at {paths.FRONTEND_DIR} (package.json missing): restore "
+                           "frontend/ from the repository (`git checkout -- frontend`), then `make setup`.")
     if not (paths.FRONTEND_DIR / "node_modules").is_dir():
         raise ToolkitError(f"{paths.FRONTEND_DIR / 'node_modules'} is missing: install the frontend's "
                            "dependencies with `make setup`, then retry.")
