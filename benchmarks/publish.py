@@ -180,21 +180,15 @@ def tmkit_lib(build: Path, endpoint: str, dist: str) -> list[str]:
 def sync_lib(build: Path, endpoint: str, dist: str) -> list[str]:
     from awscli.clidriver import create_clidriver
 
-    saved = {k: os.environ.get(k) for k in child_env(endpoint)}
-    os.environ.update(child_env(endpoint))
-    try:
+    from tmkit.localserve import process_environment
+
+    with process_environment(child_env(endpoint)):
         for args in (["s3", "sync", str(build), f"s3://{SYNC_BUCKET}", "--delete", "--only-show-errors"],
                      ["cloudfront", "create-invalidation", "--distribution-id", dist, "--paths", "/*"]):
             with contextlib.redirect_stdout(io.StringIO()):
                 rc = create_clidriver().main(["--endpoint-url", endpoint] + args)
             if rc:
                 raise SystemExit(f"aws {' '.join(args)} failed ({rc})")
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     return ["/*"]
 
 

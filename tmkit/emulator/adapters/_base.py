@@ -28,6 +28,8 @@ class Ctx:
 class Adapter:
     CFN_TYPE: ClassVar[str] = ""
     NAME_PROP: ClassVar[str] = ""  # the property that names the resource, if any
+    # The replacement reuses the old object's key (a stage name, a budget name...): remove the old one first.
+    REMOVE_BEFORE_REPLACE: ClassVar[bool] = False
     ATTRS: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, ctx: Ctx, name: str, physical_id: str, attrs: dict[str, Any], props: dict[str, Any]):
@@ -45,7 +47,11 @@ class Adapter:
     @classmethod
     def update(cls, resource: "Adapter", props: dict[str, Any]) -> "Adapter":
         """Default: replace (create the new object, then remove the old one), as CloudFormation does."""
-        new = cls._build(resource.ctx, props.get(cls.NAME_PROP) or resource.name, props)
+        name = props.get(cls.NAME_PROP) or resource.name
+        if cls.REMOVE_BEFORE_REPLACE:
+            cls.remove(resource)
+            return cls._build(resource.ctx, name, props)
+        new = cls._build(resource.ctx, name, props)
         cls.remove(resource)
         return new
 

@@ -125,6 +125,7 @@ class Deployment(MotoDeployment, CloudFormationModel):
 
 
 class Stage(Adapter, CloudFormationModel):
+    REMOVE_BEFORE_REPLACE = True
     CFN_TYPE = "AWS::ApiGateway::Stage"
     NAME_PROP = "StageName"
 
@@ -136,11 +137,6 @@ class Stage(Adapter, CloudFormationModel):
             cacheClusterSize=props.get("CacheClusterSize"), tags=tags_dict(props),
             tracing_enabled=props.get("TracingEnabled"))
         return name, {"_ApiId": props["RestApiId"]}
-
-    @classmethod
-    def update(cls, resource, props):
-        cls.remove(resource)  # same name: the old stage must go first
-        return cls._build(resource.ctx, props.get("StageName", resource.name), props)
 
     @classmethod
     def remove(cls, resource):
@@ -181,6 +177,7 @@ class Authorizer(Adapter, CloudFormationModel):
 
 
 class RequestValidator(Adapter, CloudFormationModel):
+    REMOVE_BEFORE_REPLACE = True
     CFN_TYPE = "AWS::ApiGateway::RequestValidator"
     ATTRS = ("RequestValidatorId",)
 
@@ -192,16 +189,12 @@ class RequestValidator(Adapter, CloudFormationModel):
         return validator.id, {"RequestValidatorId": validator.id, "_ApiId": props["RestApiId"]}
 
     @classmethod
-    def update(cls, resource, props):
-        cls.remove(resource)
-        return cls._build(resource.ctx, resource.name, props)
-
-    @classmethod
     def remove(cls, resource):
         _forget(resource, "request_validators", resource.physical_id)
 
 
 class GatewayResponse(Adapter, CloudFormationModel):
+    REMOVE_BEFORE_REPLACE = True
     CFN_TYPE = "AWS::ApiGateway::GatewayResponse"
 
     @classmethod
@@ -211,11 +204,6 @@ class GatewayResponse(Adapter, CloudFormationModel):
             response_parameters=props.get("ResponseParameters"), response_templates=props.get("ResponseTemplates"))
         return f"{props['RestApiId']}-{props['ResponseType']}", {"_ApiId": props["RestApiId"],
                                                                  "_Type": props["ResponseType"]}
-
-    @classmethod
-    def update(cls, resource, props):
-        cls.remove(resource)
-        return cls._build(resource.ctx, resource.name, props)
 
     @classmethod
     def remove(cls, resource):

@@ -55,6 +55,7 @@ class LogGroup(MotoLogGroup, CloudFormationModel):
 class Permission(Adapter, CloudFormationModel):
     """A Lambda resource-policy statement, with a Ref id, update and delete (moto's has none)."""
 
+    REMOVE_BEFORE_REPLACE = True
     CFN_TYPE = "AWS::Lambda::Permission"
 
     @classmethod
@@ -63,11 +64,6 @@ class Permission(Adapter, CloudFormationModel):
         fn = lambda_backends[ctx.account_id][ctx.region].get_function(props["FunctionName"])
         fn.policy.add_statement(raw=json.dumps({**props, "StatementId": sid}))
         return sid, {"_Function": props["FunctionName"]}
-
-    @classmethod
-    def update(cls, resource, props):
-        cls.remove(resource)
-        return cls._build(resource.ctx, resource.name, props)
 
     @classmethod
     def remove(cls, resource):

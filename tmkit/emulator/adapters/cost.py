@@ -25,6 +25,7 @@ def _stringify_amounts(value):
 
 
 class Budget(Adapter, CloudFormationModel):
+    REMOVE_BEFORE_REPLACE = True
     CFN_TYPE = "AWS::Budgets::Budget"
 
     @classmethod
@@ -35,11 +36,6 @@ class Budget(Adapter, CloudFormationModel):
                          for n in props.get("NotificationsWithSubscribers") or []]
         _backend(ctx).create_budget(account_id=ctx.account_id, budget=budget, notifications=notifications)
         return budget["BudgetName"], {}
-
-    @classmethod
-    def update(cls, resource, props):
-        cls.remove(resource)  # same name: replace in place
-        return cls._build(resource.ctx, resource.name, props)
 
     @classmethod
     def remove(cls, resource):
