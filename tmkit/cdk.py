@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -63,13 +64,7 @@ def run(c, verb: str, *args: str, cfg: Optional[EnvConfig] = None, output: Optio
         ensure_layer()  # the Lambda's dependency layer; a no-op when already built for these requirements
     cmd = command(verb, *args, cfg=cfg, output=output)
     with c.cd(str(ROOT)):
-        return c.run(cmd, env=environment(cfg), hide=hide, warn=warn, in_stream=False, out_stream=_stderr())
-
-
-def _stderr():
-    import sys
-
-    return sys.stderr
+        return c.run(cmd, env=environment(cfg), hide=hide, warn=warn, in_stream=False, out_stream=sys.stderr)
 
 
 def unacknowledged(assembly_dir: Path | str) -> list[str]:
