@@ -41,14 +41,14 @@ def main() -> None:
     ensure_layer()
     cdk = str(ROOT / "node_modules" / ".bin" / "cdk")
     python = str(ROOT / ".venv" / "bin" / "python")
-    results: dict[str, list[float]] = {"cdk synth (CLI, all envs)": [], "python infra/app.py (all envs)": []}
+    results: dict[str, list[float]] = {"cdk synth (CLI, all envs)": [], "python -m infra.app (all envs)": []}
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(runs):
             out = Path(tmp) / f"cli{i}"
             results["cdk synth (CLI, all envs)"].append(
                 timed([cdk, "synth", "--quiet", "--no-notices", "--no-version-reporting", "-o", str(out)], ENV))
             out = Path(tmp) / f"bare{i}"
-            results["python infra/app.py (all envs)"].append(timed([python, "infra/app.py"], {**ENV, "CDK_OUTDIR": str(out)}))
+            results["python -m infra.app (all envs)"].append(timed([python, "-m", "infra.app"], {**ENV, "CDK_OUTDIR": str(out)}))
             envs = sorted(p.name for p in out.glob("*.template.json"))
     print(f"environments: {', '.join(e.removesuffix('.template.json') for e in envs)}; runs: {runs}")
     for name, times in results.items():

@@ -3,28 +3,19 @@
 
 Environment selection: ``-c env=NAME``, else ``ENVIRONMENT`` (process), else ``ENVIRONMENT`` in
 the root ``.env``; with none set, every non-local environment in ``envs/``. Run by the CDK CLI
-as ``.venv/bin/python infra/app.py`` from the repository root (cdk.json).
+as ``.venv/bin/python -m infra.app`` from the repository root (cdk.json).
 """
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-# `python infra/app.py` puts infra/ first on sys.path, where our infra/constructs package would
-# shadow the `constructs` library: import everything from the repository root instead.
-if sys.path and Path(sys.path[0] or ".").resolve() == ROOT / "infra":
-    sys.path[0] = str(ROOT)
-elif str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import aws_cdk as cdk
 
-import aws_cdk as cdk  # noqa: E402
-
-from infra import nag  # noqa: E402
-from infra.stack import TimeManagementStack  # noqa: E402
-from tmkit.config import available_envs, load_env, read_dotenv_environment  # noqa: E402
-from tmkit.errors import ToolkitError  # noqa: E402
-from tmkit.lambda_build import require_layer  # noqa: E402
+from infra import nag
+from infra.stack import TimeManagementStack
+from tmkit.config import available_envs, load_env, read_dotenv_environment
+from tmkit.errors import ToolkitError
+from tmkit.lambda_build import require_layer
 
 
 def selected_envs(app: cdk.App) -> list[str]:

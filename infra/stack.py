@@ -6,11 +6,11 @@ from pathlib import Path
 import aws_cdk as cdk
 from constructs import Construct
 
-from infra.constructs.api import Api
-from infra.constructs.app_secrets import AppSecrets
-from infra.constructs.cost_guardrails import CostGuardrails
-from infra.constructs.data_table import DataTable
-from infra.constructs.frontend_hosting import FrontendHosting
+from infra.components.api import Api
+from infra.components.app_secrets import AppSecrets
+from infra.components.cost_guardrails import CostGuardrails
+from infra.components.data_table import DataTable
+from infra.components.frontend_hosting import FrontendHosting
 from tmkit.config import EnvConfig
 from tmkit.errors import ToolkitError
 from tmkit.paths import LAMBDA_DIR

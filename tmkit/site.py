@@ -1,7 +1,7 @@
 """The frontend distribution's behaviour as data: SPA routing, security headers, error pages.
 
 One place for what CloudFront does in front of the SPA bucket. The CDK construct
-(infra/constructs/frontend_hosting.py) builds the CloudFront Function, response headers policy and
+(infra/components/frontend_hosting.py) builds the CloudFront Function, response headers policy and
 error responses from it, and ``inv local.serve`` (tmkit/localserve.py) applies the same rules when it
 serves the bucket from the emulator. Pure data and functions: no AWS, no CDK imports.
 """

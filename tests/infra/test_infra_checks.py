@@ -91,7 +91,7 @@ def run_app(outdir, *, environment=None, context=None, dotenv_root=None, seed="0
         env["ENVIRONMENT"] = environment
     if context is not None:
         env["CDK_CONTEXT_JSON"] = json.dumps(context)  # what `cdk synth -c env=NAME` hands the app
-    return subprocess.run([PYTHON, str(ROOT / "infra" / "app.py")], cwd=ROOT, env=env,
+    return subprocess.run([PYTHON, "-m", "infra.app"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300)
 
 

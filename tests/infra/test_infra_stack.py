@@ -6,7 +6,7 @@ import json
 import aws_cdk as cdk
 from aws_cdk.assertions import Match
 
-from infra.constructs.app_secrets import UNSEEDED_TEMPLATE, logical_id
+from infra.components.app_secrets import UNSEEDED_TEMPLATE, logical_id
 from tmkit.site import NOT_FOUND_PAGE, SERVER_ERROR_PAGE, SPA_ROUTING_JS
 
 CONTRACT_OUTPUTS = {"ApiUrl", "UserPoolId", "UserPoolClientId", "Region", "DistributionId", "DistributionDomainName",
