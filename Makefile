@@ -7,10 +7,11 @@ BIN := $(VENV)/bin
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup local test browser clean help
+.PHONY: setup local test check lint browser clean help
 help:
 	@echo "make local   set up, start the AWS emulator, deploy 'local', write frontend/.env, publish the SPA"
 	@echo "make test    set up (browser included) and run every test"
+	@echo "make check   lint + unit, infra-free task tests (fast, no emulator)"
 	@echo "make setup   only install the toolchain (.venv, node_modules, Lambda layer)"
 
 setup: $(VENV)/.installed node_modules/.installed frontend/node_modules/.installed .tmkit/.layer
@@ -46,9 +47,16 @@ local: setup
 browser:
 	scripts/install-browser.sh
 
-test: setup browser
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+check: lint
+	$(BIN)/pytest -q -n auto --dist loadfile tests/unit tests/tasks
+
+test: setup browser lint
 	cd frontend && npm test --silent
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 clean:
 	-$(BIN)/inv local.down

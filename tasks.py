@@ -1,4 +1,5 @@
 """Invoke entry point: the root namespace, built from the task modules in tmkit/tasks. Nothing else."""
+
 from invoke import Collection
 
 from tmkit.tasks import cost, frontend, lambda_, local, outputs, secrets, stack

@@ -9,6 +9,7 @@
 moto answers STS in-process, so the cold figure excludes the real network round trip to STS
 (typically tens of milliseconds in a region); the warm figure is what a warm container pays.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,12 +23,19 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "lambda" / "api"))
 
 ENV = {
-    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
     "TABLE_NAME": "TimeManagement-bench-data",
     "DATA_ACCESS_ROLE_ARN": "arn:aws:iam::123456789012:role/TimeManagement-bench-DataAccess",
-    "SECRETS_PREFIX": "TimeManagement-bench/", "SECRET_KEYS": "STRIPE_KEY", "SECRET_MAX_AGE_SECONDS": "300",
-    "ENVIRONMENT": "bench", "POWERTOOLS_SERVICE_NAME": "timemanagement-api", "LOG_LEVEL": "WARNING",
+    "SECRETS_PREFIX": "TimeManagement-bench/",
+    "SECRET_KEYS": "STRIPE_KEY",
+    "SECRET_MAX_AGE_SECONDS": "300",
+    "ENVIRONMENT": "bench",
+    "POWERTOOLS_SERVICE_NAME": "timemanagement-api",
+    "LOG_LEVEL": "WARNING",
 }
 
 
@@ -44,35 +52,44 @@ def main() -> None:
     os.environ.pop("AWS_ENDPOINT_URL", None)
     os.environ.update(ENV)
 
+    import app
     import boto3
-    from aws_lambda_powertools.utilities.parameters import SecretsProvider, base as params_base
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+    from aws_lambda_powertools.utilities.parameters import base as params_base
     from moto import mock_aws
 
-    import app
     from tm_api.events import rest_event
 
     with mock_aws():
         boto3.client("dynamodb").create_table(
-            TableName=ENV["TABLE_NAME"], BillingMode="PAY_PER_REQUEST",
+            TableName=ENV["TABLE_NAME"],
+            BillingMode="PAY_PER_REQUEST",
             KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"},
-                                  {"AttributeName": "SK", "AttributeType": "S"}])
+            AttributeDefinitions=[
+                {"AttributeName": "PK", "AttributeType": "S"},
+                {"AttributeName": "SK", "AttributeType": "S"},
+            ],
+        )
         boto3.client("secretsmanager").create_secret(Name="TimeManagement-bench/STRIPE_KEY", SecretString="bench-value")
         app.reset()
 
         # (a) Secrets Manager calls over N invocations, counted at the SDK boundary.
         sm = boto3.client("secretsmanager")
         calls = []
-        sm.meta.events.register("before-parameter-build.secrets-manager.GetSecretValue",
-                                lambda params, **_: calls.append(params["SecretId"]))
+        sm.meta.events.register(
+            "before-parameter-build.secrets-manager.GetSecretValue",
+            lambda params, **_: calls.append(params["SecretId"]),
+        )
         params_base.DEFAULT_PROVIDERS["secrets"] = SecretsProvider(boto3_client=sm)
         claims = {"sub": "0f1e2d3c-4b5a-4978-8796-a5b4c3d2e1f0"}
         event = rest_event("GET", "/integrations/STRIPE_KEY", claims=claims)
         statuses = {app.handler(event, None)["statusCode"] for _ in range(args.invocations)}
         if statuses != {200}:
             raise SystemExit(f"the secret route answered {statuses}, not 200: the benchmark setup is broken")
-        print(f"secrets: {len(calls)} GetSecretValue call(s) over {args.invocations} invocations "
-              f"(1 secret, max_age {ENV['SECRET_MAX_AGE_SECONDS']} s)")
+        print(
+            f"secrets: {len(calls)} GetSecretValue call(s) over {args.invocations} invocations "
+            f"(1 secret, max_age {ENV['SECRET_MAX_AGE_SECONDS']} s)"
+        )
 
         # (b) credential step, warm and cold.
         creds = app.deps().store.credentials
@@ -89,10 +106,14 @@ def main() -> None:
             t0 = time.perf_counter_ns()
             creds.client(fresh)
             cold.append(time.perf_counter_ns() - t0)
-        print(f"credentials: warm cache median {median_us(warm):.1f} us "
-              f"(p95 {statistics.quantiles(warm, n=20)[-1] / 1000:.1f} us, {args.samples} samples)")
-        print(f"credentials: cold (AssumeRole + DynamoDB client) median {median_us(cold) / 1000:.2f} ms "
-              f"({args.cold_samples} samples, STS in-process; add the STS round trip in AWS)")
+        print(
+            f"credentials: warm cache median {median_us(warm):.1f} us "
+            f"(p95 {statistics.quantiles(warm, n=20)[-1] / 1000:.1f} us, {args.samples} samples)"
+        )
+        print(
+            f"credentials: cold (AssumeRole + DynamoDB client) median {median_us(cold) / 1000:.2f} ms "
+            f"({args.cold_samples} samples, STS in-process; add the STS round trip in AWS)"
+        )
 
         # (c) a whole warm request, for scale.
         app.handler(rest_event("POST", "/tasks", claims=claims, body={"title": "bench"}), None)
@@ -102,8 +123,10 @@ def main() -> None:
             t0 = time.perf_counter_ns()
             app.handler(list_event, None)
             whole.append(time.perf_counter_ns() - t0)
-        print(f"request: warm GET /tasks median {median_us(whole) / 1000:.2f} ms ({len(whole)} samples, "
-              "DynamoDB in-process)")
+        print(
+            f"request: warm GET /tasks median {median_us(whole) / 1000:.2f} ms ({len(whole)} samples, "
+            "DynamoDB in-process)"
+        )
         app.reset()
 
 

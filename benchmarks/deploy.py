@@ -7,6 +7,7 @@ Measures: `inv --list` against `python -c "import invoke"` (startup cost of the 
 deploy from an empty emulator (synth + bootstrap + deploy), a no-op redeploy, and destroy. It uses a private
 env file on a free port (envs/local.toml with another endpoint), so a running developer emulator is untouched.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,7 +48,8 @@ def main() -> None:
         port = s.getsockname()[1]
     envs = Path(tempfile.mkdtemp(prefix="bench-envs-"))
     (envs / "bench.toml").write_text(
-        (ROOT / "envs" / "local.toml").read_text().replace("http://localhost:4599", f"http://localhost:{port}"))
+        (ROOT / "envs" / "local.toml").read_text().replace("http://localhost:4599", f"http://localhost:{port}")
+    )
     env = {**os.environ, "TM_ENVS_DIR": str(envs)}
     env.pop("AWS_ENDPOINT_URL", None)
 

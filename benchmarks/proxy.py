@@ -10,6 +10,7 @@ The link: every request waits ``latency_ms`` (one round trip) before it is forwa
 bodies pass through one shared ``upload_mbit`` pipe (all connections together, first come first
 served, 16 KiB at a time). 0 turns either off. Downloads are not throttled. Listens on 127.0.0.1 only.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -20,8 +21,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 CHUNK = 16 * 1024
-HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
-              "expect", "content-length"}
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+    "expect",
+    "content-length",
+}
 
 
 class Link:
@@ -63,7 +73,9 @@ def classify(method: str, path: str, headers) -> str:
         return "query"  # form-encoded query protocol (CloudFormation, STS); refined by the caller
     if method == "GET":
         if not on_object:
-            return "s3:ListObjectsV2" if "list-type" in query else ("s3:ListBuckets" if not segments else "s3:ListObjects")
+            return (
+                "s3:ListObjectsV2" if "list-type" in query else ("s3:ListBuckets" if not segments else "s3:ListObjects")
+            )
         return "s3:GetObject"
     if method == "HEAD":
         return "s3:HeadObject" if on_object else "s3:HeadBucket"
@@ -138,8 +150,9 @@ class CountingProxy:
                     proxy.bytes_up += len(body)
                 conn = getattr(self.server.local, "conn", None)
                 if conn is None:
-                    conn = self.server.local.conn = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port,
-                                                                               timeout=120)
+                    conn = self.server.local.conn = http.client.HTTPConnection(
+                        "127.0.0.1", proxy.upstream_port, timeout=120
+                    )
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
                 headers["Content-Length"] = str(len(body))
                 try:
@@ -173,7 +186,7 @@ class CountingProxy:
     def url(self) -> str:
         return f"http://localhost:{self.server.server_address[1]}"
 
-    def start(self) -> "CountingProxy":
+    def start(self) -> CountingProxy:
         self.thread.start()
         return self
 

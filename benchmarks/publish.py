@@ -12,6 +12,7 @@ by the usual `aws cloudfront create-invalidation --paths '/*'`) and, to take int
 figures, in-process (the package function; awscli's driver). Prints wall time, S3 requests by type, bytes
 uploaded and invalidation paths, and checks the targets. Not a test: it prints figures.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,8 +48,27 @@ def vite_hash(data: bytes) -> str:
 
 
 def _text(rng: random.Random, size: int) -> bytes:
-    words = [b"const", b"function", b"return", b"import", b"export", b"=>", b"useState", b"props", b"div",
-             b"className", b"await", b"fetch", b"null", b"true", b"{", b"}", b"(", b")", b";"]
+    words = [
+        b"const",
+        b"function",
+        b"return",
+        b"import",
+        b"export",
+        b"=>",
+        b"useState",
+        b"props",
+        b"div",
+        b"className",
+        b"await",
+        b"fetch",
+        b"null",
+        b"true",
+        b"{",
+        b"}",
+        b"(",
+        b")",
+        b";",
+    ]
     out = bytearray()
     while len(out) < size:
         out += rng.choice(words) + (b"_%x " % rng.getrandbits(24))
@@ -85,7 +105,8 @@ def make_build(root: Path, *, changed_module: int | None = None, seed: int = 7) 
     (root / "index.html").write_text(
         f'<!doctype html><html><head><meta charset="UTF-8"><link rel="icon" href="/favicon.svg">{links}'
         f'<link rel="modulepreload" href="/{vendor}"><script type="module" src="/{entry}"></script></head>'
-        f'<body><div id="root"></div></body></html>')
+        f'<body><div id="root"></div></body></html>'
+    )
     (root / "404.html").write_text("<!doctype html><title>Not found</title>")
     (root / "favicon.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
     (root / "robots.txt").write_text("User-agent: *\n")
@@ -128,16 +149,32 @@ def prepare(endpoint: str) -> str:
     urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")).read()
     cfg = load_env("local")
     cf = client(cfg, "cloudfront")
-    dist = cf.create_distribution(DistributionConfig={
-        "CallerReference": str(time.time()), "Comment": "", "Enabled": True,
-        "Origins": {"Quantity": 1, "Items": [{"Id": "o", "DomainName": "site.s3.amazonaws.com",
-                                               "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
-        "DefaultCacheBehavior": {"TargetOriginId": "o", "ViewerProtocolPolicy": "redirect-to-https", "MinTTL": 0,
-                                 "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
-                                 "TrustedSigners": {"Enabled": False, "Quantity": 0}}})["Distribution"]["Id"]
-    template = {"Resources": {"Site": {"Type": "AWS::S3::Bucket",
-                                       "Properties": {"BucketName": "timemanagement-local-frontend-bench"}}},
-                "Outputs": {"FrontendBucketName": {"Value": {"Ref": "Site"}}, "DistributionId": {"Value": dist}}}
+    dist = cf.create_distribution(
+        DistributionConfig={
+            "CallerReference": str(time.time()),
+            "Comment": "",
+            "Enabled": True,
+            "Origins": {
+                "Quantity": 1,
+                "Items": [
+                    {"Id": "o", "DomainName": "site.s3.amazonaws.com", "S3OriginConfig": {"OriginAccessIdentity": ""}}
+                ],
+            },
+            "DefaultCacheBehavior": {
+                "TargetOriginId": "o",
+                "ViewerProtocolPolicy": "redirect-to-https",
+                "MinTTL": 0,
+                "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
+                "TrustedSigners": {"Enabled": False, "Quantity": 0},
+            },
+        }
+    )["Distribution"]["Id"]
+    template = {
+        "Resources": {
+            "Site": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "timemanagement-local-frontend-bench"}}
+        },
+        "Outputs": {"FrontendBucketName": {"Value": {"Ref": "Site"}}, "DistributionId": {"Value": dist}},
+    }
     client(cfg, "cloudformation").create_stack(StackName=cfg.stack_name, TemplateBody=json.dumps(template))
     client(cfg, "s3").create_bucket(Bucket=SYNC_BUCKET)
     return dist
@@ -146,8 +183,14 @@ def prepare(endpoint: str) -> str:
 # ---- the two tools -------------------------------------------------------------------------------
 def child_env(endpoint: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-               AWS_DEFAULT_REGION="us-east-1", AWS_REGION="us-east-1", ENVIRONMENT="local")
+    env.update(
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_REGION="us-east-1",
+        ENVIRONMENT="local",
+    )
     return env
 
 
@@ -183,8 +226,10 @@ def sync_lib(build: Path, endpoint: str, dist: str) -> list[str]:
     from tmkit.localserve import process_environment
 
     with process_environment(child_env(endpoint)):
-        for args in (["s3", "sync", str(build), f"s3://{SYNC_BUCKET}", "--delete", "--only-show-errors"],
-                     ["cloudfront", "create-invalidation", "--distribution-id", dist, "--paths", "/*"]):
+        for args in (
+            ["s3", "sync", str(build), f"s3://{SYNC_BUCKET}", "--delete", "--only-show-errors"],
+            ["cloudfront", "create-invalidation", "--distribution-id", dist, "--paths", "/*"],
+        ):
             with contextlib.redirect_stdout(io.StringIO()):
                 rc = create_clidriver().main(["--endpoint-url", endpoint] + args)
             if rc:
@@ -202,7 +247,9 @@ def last_invalidation(endpoint: str, dist: str) -> list[str]:
     if not items:
         return []
     newest = max(items, key=lambda i: i["CreateTime"])
-    return cf.get_invalidation(DistributionId=dist, Id=newest["Id"])["Invalidation"]["InvalidationBatch"]["Paths"]["Items"]
+    return cf.get_invalidation(DistributionId=dist, Id=newest["Id"])["Invalidation"]["InvalidationBatch"]["Paths"][
+        "Items"
+    ]
 
 
 # ---- the measurement -----------------------------------------------------------------------------
@@ -231,7 +278,7 @@ def scenario(label: str, proxy: CountingProxy, direct: str, mode: str) -> dict:
     before = tree(build)
     rows["tmkit first"] = measure(tmkit_fn, build, proxy, direct, dist)
     rows["sync first"] = measure(sync_fn, build, proxy, direct, dist)
-    names = make_build(build, changed_module=17)
+    make_build(build, changed_module=17)
     after = tree(build)
     changed = {p: b for p, b in after.items() if before.get(p) != b}
     rows["tmkit rebuild"] = measure(tmkit_fn, build, proxy, direct, dist)
@@ -239,18 +286,24 @@ def scenario(label: str, proxy: CountingProxy, direct: str, mode: str) -> dict:
 
     total = sum(len(b) for b in after.values())
     changed_bytes = sum(len(b) for b in changed.values())
-    print(f"\n== {label} ({'both as CLI processes' if mode == 'cli' else 'both in-process'}) "
-          f"[load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs] == build: {len(after)} files, {total / 1e6:.1f} MB; rebuild changed "
-          f"{len(changed)} files ({', '.join(sorted(changed))[:120]}...), {changed_bytes / 1e3:.1f} kB")
+    print(
+        f"\n== {label} ({'both as CLI processes' if mode == 'cli' else 'both in-process'}) "
+        f"[load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs] == build: {len(after)} files, {total / 1e6:.1f} MB; rebuild changed "
+        f"{len(changed)} files ({', '.join(sorted(changed))[:120]}...), {changed_bytes / 1e3:.1f} kB"
+    )
     print(f"{'run':<15} {'wall s':>7} {'reqs':>5} {'uploaded':>11}  invalidation  S3/CloudFront requests by type")
     for name, r in rows.items():
-        print(f"{name:<15} {r['wall']:>7.2f} {r['requests']:>5} {r['bytes'] / 1e6:>8.3f} MB  "
-              f"{' '.join(r['paths']) or '-':<12}  {fmt_counts(r['counts'])}")
+        print(
+            f"{name:<15} {r['wall']:>7.2f} {r['requests']:>5} {r['bytes'] / 1e6:>8.3f} MB  "
+            f"{' '.join(r['paths']) or '-':<12}  {fmt_counts(r['counts'])}"
+        )
     speedup = rows["sync rebuild"]["wall"] / rows["tmkit rebuild"]["wall"]
     ratio = rows["tmkit rebuild"]["bytes"] / changed_bytes
     first = rows["tmkit first"]["wall"] / rows["sync first"]["wall"]
-    print(f"rebuild: tmkit {speedup:.1f}x faster than sync, uploaded {ratio:.2f}x the changed files' size; "
-          f"first publish: tmkit takes {first:.2f}x sync's time")
+    print(
+        f"rebuild: tmkit {speedup:.1f}x faster than sync, uploaded {ratio:.2f}x the changed files' size; "
+        f"first publish: tmkit takes {first:.2f}x sync's time"
+    )
     return {"speedup": speedup, "ratio": ratio, "first": first}
 
 
@@ -267,8 +320,13 @@ def main() -> None:
             os.environ[k] = v
     server, port = start_emulator()
     direct = os.environ["AWS_ENDPOINT_URL"] = f"http://localhost:{port}"
-    links = [("link simulated: %g ms/request, %g Mbit/s upload" % (args.latency_ms, args.upload_mbit),
-              args.latency_ms, args.upload_mbit)]
+    links = [
+        (
+            f"link simulated: {args.latency_ms:g} ms/request, {args.upload_mbit:g} Mbit/s upload",
+            args.latency_ms,
+            args.upload_mbit,
+        )
+    ]
     if not args.no_loopback:
         links.append(("plain loopback", 0, 0))
     results = {}
@@ -282,13 +340,17 @@ def main() -> None:
                 proxy.stop()
     finally:
         server.stop()
-    print("\ntargets (link simulated): rebuild bytes <= 2x changed, rebuild >= 5x faster than sync, first publish "
-          "no slower than sync")
+    print(
+        "\ntargets (link simulated): rebuild bytes <= 2x changed, rebuild >= 5x faster than sync, first publish "
+        "no slower than sync"
+    )
     for (label, mode), r in results.items():
         if label.startswith("link"):
             ok = r["ratio"] <= 2 and r["speedup"] >= 5 and r["first"] <= 1.0
-            print(f"  {mode}: bytes {r['ratio']:.2f}x, rebuild {r['speedup']:.1f}x faster, first {r['first']:.2f}x "
-                  f"-> {'MET' if ok else 'NOT MET'}")
+            print(
+                f"  {mode}: bytes {r['ratio']:.2f}x, rebuild {r['speedup']:.1f}x faster, first {r['first']:.2f}x "
+                f"-> {'MET' if ok else 'NOT MET'}"
+            )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 Usage: .venv/bin/python benchmarks/synth.py [--runs N]
 Prints the median wall time (seconds) of each; nothing is asserted. Offline: no AWS call is made.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,8 +22,11 @@ sys.path.insert(0, str(ROOT))
 from tmkit.lambda_build import ensure_layer  # noqa: E402
 
 ENV = {k: v for k, v in os.environ.items() if k not in ("ENVIRONMENT", "CDK_CONTEXT_JSON", "CDK_OUTDIR")}
-ENV.update(JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20", AWS_EC2_METADATA_DISABLED="true",
-           CDK_DISABLE_CLI_TELEMETRY="true")
+ENV.update(
+    JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20",
+    AWS_EC2_METADATA_DISABLED="true",
+    CDK_DISABLE_CLI_TELEMETRY="true",
+)
 
 
 def timed(cmd: list[str], env: dict) -> float:
@@ -46,9 +50,12 @@ def main() -> None:
         for i in range(runs):
             out = Path(tmp) / f"cli{i}"
             results["cdk synth (CLI, all envs)"].append(
-                timed([cdk, "synth", "--quiet", "--no-notices", "--no-version-reporting", "-o", str(out)], ENV))
+                timed([cdk, "synth", "--quiet", "--no-notices", "--no-version-reporting", "-o", str(out)], ENV)
+            )
             out = Path(tmp) / f"bare{i}"
-            results["python -m infra.app (all envs)"].append(timed([python, "-m", "infra.app"], {**ENV, "CDK_OUTDIR": str(out)}))
+            results["python -m infra.app (all envs)"].append(
+                timed([python, "-m", "infra.app"], {**ENV, "CDK_OUTDIR": str(out)})
+            )
             envs = sorted(p.name for p in out.glob("*.template.json"))
     print(f"environments: {', '.join(e.removesuffix('.template.json') for e in envs)}; runs: {runs}")
     for name, times in results.items():

@@ -5,6 +5,7 @@ Environment selection: ``-c env=NAME``, else ``ENVIRONMENT`` (process), else ``E
 the root ``.env``; with none set, every non-local environment in ``envs/``. Run by the CDK CLI
 as ``.venv/bin/python -m infra.app`` from the repository root (cdk.json).
 """
+
 from __future__ import annotations
 
 import sys
@@ -48,8 +49,9 @@ def deploy_role(app: cdk.App) -> None:
 
     wanted = app.node.try_get_context("deploy_role_envs")
     names = wanted.split(",") if wanted else [n for n in available_envs() if not load_env(n).is_local]
-    DeployRoleStack(app, github_repo=repo, environments=names,
-                    oidc_provider_arn=app.node.try_get_context("oidc_provider_arn"))
+    DeployRoleStack(
+        app, github_repo=repo, environments=names, oidc_provider_arn=app.node.try_get_context("oidc_provider_arn")
+    )
 
 
 def main() -> int:
@@ -65,9 +67,11 @@ def main() -> int:
     except RuntimeError as exc:
         if "ValidationFailed" not in str(exc):
             raise
-        print(f"error: cdk-nag reported unacknowledged findings (listed above; report: "
-              f"{app.outdir}/{nag.REPORT_FILE}). Fix each one, or acknowledge it with a reason in infra/nag.py.",
-              file=sys.stderr)
+        print(
+            f"error: cdk-nag reported unacknowledged findings (listed above; report: "
+            f"{app.outdir}/{nag.REPORT_FILE}). Fix each one, or acknowledge it with a reason in infra/nag.py.",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

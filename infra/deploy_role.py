@@ -21,10 +21,11 @@ No IAM action is wildcarded. Resources are exact ARNs except three kinds, acknow
 their reasons (cdk-nag AwsSolutions-IAM5): each stack's id suffix, the objects of each frontend
 bucket, the CloudFront distributions (ids known only after a deploy).
 """
+
 from __future__ import annotations
 
 import re
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -50,113 +51,182 @@ class DeployRoleStack(cdk.Stack):
     the same config and naming code as the environments' own stacks.
     """
 
-    def __init__(self, scope: Construct, construct_id: str = STACK_ID, *, github_repo: str,
-                 environments: Sequence[str], diff_branch: str = "main", oidc_provider_arn: Optional[str] = None,
-                 **kwargs) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str = STACK_ID,
+        *,
+        github_repo: str,
+        environments: Sequence[str],
+        diff_branch: str = "main",
+        oidc_provider_arn: str | None = None,
+        **kwargs,
+    ) -> None:
         from infra.stack import bucket_name  # the environments' own naming, one place
 
         if not _REPO.match(github_repo or ""):
-            raise ToolkitError(f"deploy_role {github_repo!r} is not a GitHub repository: pass it as owner/repo, "
-                               "e.g. `-c deploy_role=my-org/time-management`.")
+            raise ToolkitError(
+                f"deploy_role {github_repo!r} is not a GitHub repository: pass it as owner/repo, "
+                "e.g. `-c deploy_role=my-org/time-management`."
+            )
         if not environments or not all(_NAME.match(e) for e in environments):
-            raise ToolkitError(f"deploy role environments {list(environments)!r} are not valid: list one or more "
-                               "environment names (letters, digits, '.', '_', '-'; no wildcards).")
+            raise ToolkitError(
+                f"deploy role environments {list(environments)!r} are not valid: list one or more "
+                "environment names (letters, digits, '.', '_', '-'; no wildcards)."
+            )
         if not _NAME.match(diff_branch):
             raise ToolkitError(f"diff branch {diff_branch!r} is not a plain branch name: pass e.g. 'main'.")
         configs = [load_env(name) for name in environments]
         local = [c.name for c in configs if c.is_local]
         projects = {c.project for c in configs}
         if local or len(projects) != 1:
-            raise ToolkitError(f"deploy role environments {list(environments)!r} must be AWS environments of one "
-                               "project (no emulator environment such as 'local'): list only those.")
+            raise ToolkitError(
+                f"deploy role environments {list(environments)!r} must be AWS environments of one "
+                "project (no emulator environment such as 'local'): list only those."
+            )
         project = projects.pop()
-        kwargs.setdefault("description", f"{project}: IAM roles GitHub Actions assumes through OIDC "
-                                         f"({github_repo}; environments {', '.join(environments)})")
+        kwargs.setdefault(
+            "description",
+            f"{project}: IAM roles GitHub Actions assumes through OIDC "
+            f"({github_repo}; environments {', '.join(environments)})",
+        )
         kwargs.setdefault("analytics_reporting", False)
         super().__init__(scope, construct_id, **kwargs)
 
         if oidc_provider_arn is None:
             # L1 on purpose: iam.OpenIdConnectProvider is a custom resource (a Lambda), not allowed here.
             # No thumbprint: IAM trusts GitHub's OIDC endpoint through its own CA library.
-            provider = iam.CfnOIDCProvider(self, "GitHubOidcProvider", url=GITHUB_OIDC_URL,
-                                           client_id_list=[STS_AUDIENCE])
+            provider = iam.CfnOIDCProvider(
+                self, "GitHubOidcProvider", url=GITHUB_OIDC_URL, client_id_list=[STS_AUDIENCE]
+            )
             oidc_provider_arn = provider.attr_arn
 
         def github_principal(subjects: list[str]) -> iam.WebIdentityPrincipal:
-            return iam.WebIdentityPrincipal(oidc_provider_arn, conditions={
-                "StringEquals": {f"{GITHUB_OIDC_HOST}:aud": STS_AUDIENCE},
-                "StringLike": {f"{GITHUB_OIDC_HOST}:sub": subjects},
-            })
+            return iam.WebIdentityPrincipal(
+                oidc_provider_arn,
+                conditions={
+                    "StringEquals": {f"{GITHUB_OIDC_HOST}:aud": STS_AUDIENCE},
+                    "StringLike": {f"{GITHUB_OIDC_HOST}:sub": subjects},
+                },
+            )
 
         regions = sorted({c.region for c in configs})
 
         def cdk_roles(*kinds: str) -> list[str]:  # the bootstrap roles, in each region the environments use
-            return [self.format_arn(service="iam", region="", resource="role",
-                                    resource_name=f"cdk-{BOOTSTRAP_QUALIFIER}-{kind}-role-{self.account}-{region}")
-                    for kind in kinds for region in regions]
+            return [
+                self.format_arn(
+                    service="iam",
+                    region="",
+                    resource="role",
+                    resource_name=f"cdk-{BOOTSTRAP_QUALIFIER}-{kind}-role-{self.account}-{region}",
+                )
+                for kind in kinds
+                for region in regions
+            ]
 
-        read_bootstrap = iam.PolicyStatement(sid="ReadBootstrapVersion", actions=["ssm:GetParameter"], resources=[
-            self.format_arn(service="ssm", region=region, resource="parameter", resource_name=BOOTSTRAP_PARAM.lstrip("/"))
-            for region in regions])
+        read_bootstrap = iam.PolicyStatement(
+            sid="ReadBootstrapVersion",
+            actions=["ssm:GetParameter"],
+            resources=[
+                self.format_arn(
+                    service="ssm", region=region, resource="parameter", resource_name=BOOTSTRAP_PARAM.lstrip("/")
+                )
+                for region in regions
+            ],
+        )
 
         self.deploy_role = iam.Role(
-            self, "DeployRole",
+            self,
+            "DeployRole",
             assumed_by=github_principal([f"repo:{github_repo}:environment:{c.name}" for c in configs]),
             description=f"GitHub Actions deploys of {project} ({', '.join(environments)}) from {github_repo}",
             max_session_duration=cdk.Duration.hours(1),
         )
-        stacks = [self.format_arn(service="cloudformation", region=c.region, resource="stack",
-                                  resource_name=f"{c.stack_name}/*") for c in configs]
+        stacks = [
+            self.format_arn(
+                service="cloudformation", region=c.region, resource="stack", resource_name=f"{c.stack_name}/*"
+            )
+            for c in configs
+        ]
         buckets = [f"arn:{self.partition}:s3:::{bucket_name(c, self.account)}" for c in configs]
         objects = [f"{bucket}/*" for bucket in buckets]
         distributions = self.format_arn(service="cloudfront", region="", resource="distribution", resource_name="*")
         for statement in (
-            iam.PolicyStatement(sid="UseCdkBootstrapRoles", actions=["sts:AssumeRole"],
-                                resources=cdk_roles("deploy", "file-publishing", "lookup")),
+            iam.PolicyStatement(
+                sid="UseCdkBootstrapRoles",
+                actions=["sts:AssumeRole"],
+                resources=cdk_roles("deploy", "file-publishing", "lookup"),
+            ),
             read_bootstrap,
-            iam.PolicyStatement(sid="ReadStacks", actions=["cloudformation:DescribeStacks",
-                                                           "cloudformation:DescribeStackEvents"], resources=stacks),
+            iam.PolicyStatement(
+                sid="ReadStacks",
+                actions=["cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents"],
+                resources=stacks,
+            ),
             iam.PolicyStatement(sid="ListFrontendBuckets", actions=["s3:ListBucket"], resources=buckets),
-            iam.PolicyStatement(sid="PublishFrontend", actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-                                resources=objects),
-            iam.PolicyStatement(sid="InvalidateCdn", actions=["cloudfront:CreateInvalidation",
-                                                              "cloudfront:GetInvalidation",
-                                                              "cloudfront:ListInvalidations"],
-                                resources=[distributions]),
+            iam.PolicyStatement(
+                sid="PublishFrontend", actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], resources=objects
+            ),
+            iam.PolicyStatement(
+                sid="InvalidateCdn",
+                actions=["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation", "cloudfront:ListInvalidations"],
+                resources=[distributions],
+            ),
         ):
             self.deploy_role.add_to_policy(statement)
 
         self.diff_role = iam.Role(
-            self, "DiffRole",
+            self,
+            "DiffRole",
             assumed_by=github_principal([f"repo:{github_repo}:ref:refs/heads/{diff_branch}"]),
             description=f"GitHub Actions read-only `inv diff` of {project} from {github_repo} ({diff_branch})",
             max_session_duration=cdk.Duration.hours(1),
         )
-        self.diff_role.add_to_policy(iam.PolicyStatement(sid="UseCdkLookupRole", actions=["sts:AssumeRole"],
-                                                         resources=cdk_roles("lookup")))
+        self.diff_role.add_to_policy(
+            iam.PolicyStatement(sid="UseCdkLookupRole", actions=["sts:AssumeRole"], resources=cdk_roles("lookup"))
+        )
         self.diff_role.add_to_policy(read_bootstrap)
 
-        cdk.CfnOutput(self, "DeployRoleArn", value=self.deploy_role.role_arn,
-                      description="GitHub variable AWS_DEPLOY_ROLE_ARN (deploy jobs, per environment or repository)")
-        cdk.CfnOutput(self, "DiffRoleArn", value=self.diff_role.role_arn,
-                      description="GitHub repository variable AWS_DIFF_ROLE_ARN (the prod diff job)")
+        cdk.CfnOutput(
+            self,
+            "DeployRoleArn",
+            value=self.deploy_role.role_arn,
+            description="GitHub variable AWS_DEPLOY_ROLE_ARN (deploy jobs, per environment or repository)",
+        )
+        cdk.CfnOutput(
+            self,
+            "DiffRoleArn",
+            value=self.diff_role.role_arn,
+            description="GitHub repository variable AWS_DIFF_ROLE_ARN (the prod diff job)",
+        )
         cdk.Tags.of(self).add("project-name", project)
         cdk.Tags.of(self).add("managed-by", "cdk")
-        self._acknowledge({
-            **{s: "DescribeStacks/DescribeStackEvents of this one environment's stack: the ARN ends in the stack's "
-                  "id, which CloudFormation assigns at creation." for s in stacks},
-            **{o: "A publish writes, reads back and prunes the content-hashed files of the SPA: any object key of this "
-                  "one environment's frontend bucket (the bucket itself is named exactly)." for o in objects},
-            distributions: "CloudFront distribution ids exist only after the stacks are deployed; the invalidation "
-                           "actions are the only CloudFront actions granted.",
-        })
+        self._acknowledge(
+            {
+                **{
+                    s: "DescribeStacks/DescribeStackEvents of this one environment's stack: the ARN ends in the stack's "
+                    "id, which CloudFormation assigns at creation."
+                    for s in stacks
+                },
+                **{
+                    o: "A publish writes, reads back and prunes the content-hashed files of the SPA: any object key of this "
+                    "one environment's frontend bucket (the bucket itself is named exactly)."
+                    for o in objects
+                },
+                distributions: "CloudFront distribution ids exist only after the stacks are deployed; the invalidation "
+                "actions are the only CloudFront actions granted.",
+            }
+        )
 
     def _acknowledge(self, reasons: dict[str, str]) -> None:
         """The deploy role's resource wildcards (cdk-nag AwsSolutions-IAM5), each on its policy with its reason."""
         policy = self.deploy_role.node.find_child("DefaultPolicy")
         for arn, reason in reasons.items():
-            cdk.Validations.of(policy).acknowledge(cdk.Acknowledgment(
-                id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{self._nag_text(arn)}]", reason=reason))
+            cdk.Validations.of(policy).acknowledge(
+                cdk.Acknowledgment(
+                    id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{self._nag_text(arn)}]", reason=reason
+                )
+            )
 
     def _nag_text(self, arn: str) -> str:
         """An ARN as cdk-nag prints it: pseudo parameters as <AWS::Name>."""

@@ -7,8 +7,8 @@ writing ``<outdir>/validation-report.json``. Warnings do not fail synth on their
 ``inv synth`` calls it and fails when the list is not empty. This file is the only place a
 finding may be acknowledged.
 """
-from __future__ import annotations
 
+from __future__ import annotations
 
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
@@ -17,14 +17,16 @@ from tmkit.cdk import REPORT_FILE, unacknowledged  # noqa: F401  (read without l
 
 # Reasons, tied to the Sprint 2 scope (SPRINT.md "Out of Scope" and "Open Questions & Decisions").
 WAF_DEFERRED = "WAF is out of scope for Sprint 2 (deferred to security hardening)."
-ACCESS_LOGS_LATER = ("Access logs are optional for Sprint 2 ('CloudFront access logs (optional, can be enabled "
-                     "later)'); the bucket is private and only CloudFront (OAC) reads it.")
+ACCESS_LOGS_LATER = (
+    "Access logs are optional for Sprint 2 ('CloudFront access logs (optional, can be enabled "
+    "later)'); the bucket is private and only CloudFront (OAC) reads it."
+)
 REASONS = {
     "AwsSolutions-SMG4": "Rotation is manual for v1 (SPRINT.md, Data & State Changes): the values are third-party "
-                         "keys set with `inv secrets.put`; automated rotation is a future sprint.",
+    "keys set with `inv secrets.put`; automated rotation is a future sprint.",
     "AwsSolutions-COG2": "MFA is optional (TOTP) in v1; making it mandatory is a product decision for a later sprint.",
     "AwsSolutions-COG8": "The Plus feature plan (threat protection) is billed per user; deferred to security "
-                         "hardening. v1 relies on a strong password policy, no self sign-up and optional TOTP MFA.",
+    "hardening. v1 relies on a strong password policy, no self sign-up and optional TOTP MFA.",
     "AwsSolutions-APIG4": "GET /health is the public liveness probe: no authorizer by design, it returns no user data.",
     "AwsSolutions-COG4": "GET /health is the public liveness probe: no authorizer by design, it returns no user data.",
     "AwsSolutions-APIG3": WAF_DEFERRED,
@@ -33,18 +35,18 @@ REASONS = {
     "AwsSolutions-CFR3": ACCESS_LOGS_LATER,
     "AwsSolutions-S1": ACCESS_LOGS_LATER,
     "AwsSolutions-CFR4": "No custom domain in Sprint 2: the distribution uses the default *.cloudfront.net "
-                         "certificate, whose minimum TLS version cannot be raised. A custom domain with "
-                         "TLSv1.2_2021 is a future sprint.",
+    "certificate, whose minimum TLS version cannot be raised. A custom domain with "
+    "TLSv1.2_2021 is a future sprint.",
     "AwsSolutions-DDB3": "Point-in-time recovery is enabled for prod only (SPRINT.md decision: dev/QA data can be "
-                         "recreated, PITR costs).",
+    "recreated, PITR costs).",
     "AwsSolutions-IAM5[logs]": "API Gateway's logging role is account-wide per region and shared by every "
-                               "environment (the last deployed stack sets it), so it must write to any log group "
-                               "API Gateway creates in this region. No action is wildcarded.",
+    "environment (the last deployed stack sets it), so it must write to any log group "
+    "API Gateway creates in this region. No action is wildcarded.",
     "@aws-cdk/aws-cloudfront-origins:listBucketSecurityRisk": "ListBucket lets S3 answer a missing asset with 404 "
-        "(not 403); the risk the warning names (listing the bucket through '/') is closed by default_root_object "
-        "and the SPA function, which rewrite '/' to /index.html.",
+    "(not 403); the risk the warning names (listing the bucket through '/') is closed by default_root_object "
+    "and the SPA function, which rewrite '/' to /index.html.",
     "CloudFormation-Validate::W9003": "The budget amount is written as a string on purpose (the offline emulator "
-                                      "rejects numbers); CloudFormation converts it.",
+    "rejects numbers); CloudFormation converts it.",
 }
 
 
@@ -68,8 +70,11 @@ def acknowledge(stack) -> None:
     _ack(stack.api.rest_api.deployment_stage, _nag("AwsSolutions-APIG3"), "AwsSolutions-APIG3")
     account = "<AWS::AccountId>" if cdk.Token.is_unresolved(stack.account) else stack.account
     logs_arn = f"arn:<AWS::Partition>:logs:{stack.region}:{account}:log-group:*"
-    _ack(stack.api.node.find_child("CloudWatchRole"), _nag(f"AwsSolutions-IAM5[Resource::{logs_arn}]"),
-         "AwsSolutions-IAM5[logs]")
+    _ack(
+        stack.api.node.find_child("CloudWatchRole"),
+        _nag(f"AwsSolutions-IAM5[Resource::{logs_arn}]"),
+        "AwsSolutions-IAM5[logs]",
+    )
     _ack(stack.hosting.bucket, _nag("AwsSolutions-S1"), "AwsSolutions-S1")
     for rule in ("AwsSolutions-CFR1", "AwsSolutions-CFR2", "AwsSolutions-CFR3", "AwsSolutions-CFR4"):
         _ack(stack.hosting.distribution, _nag(rule), rule)

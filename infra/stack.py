@@ -1,4 +1,5 @@
 """TimeManagementStack: maps one EnvConfig onto the constructs, tags everything, exports the outputs."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,8 +23,10 @@ def bucket_name(cfg: EnvConfig, account: str) -> str:
     """``timemanagement-<env>-frontend-<account>-<region>`` (bucket names are lowercase, <= 63 chars)."""
     name = f"{cfg.project.lower()}-{cfg.name}-frontend-{account}-{cfg.region}"
     if not cdk.Token.is_unresolved(account) and len(name) > 63:
-        raise ToolkitError(f"bucket name {name!r} is longer than 63 characters: shorten the environment name "
-                           f"(envs/{cfg.name}.toml) or the project name.")
+        raise ToolkitError(
+            f"bucket name {name!r} is longer than 63 characters: shorten the environment name "
+            f"(envs/{cfg.name}.toml) or the project name."
+        )
     return name
 
 
@@ -31,7 +34,8 @@ class TimeManagementStack(cdk.Stack):
     def __init__(self, scope: Construct, cfg: EnvConfig, *, layer_dir: Path, code_dir: Path = LAMBDA_DIR) -> None:
         account = cfg.expected_account
         super().__init__(
-            scope, cfg.stack_name,
+            scope,
+            cfg.stack_name,
             stack_name=cfg.stack_name,
             env=cdk.Environment(account=account, region=cfg.region),
             description=f"{cfg.project} {cfg.name}: data table, frontend hosting, API, secrets, cost guardrails",
@@ -42,28 +46,42 @@ class TimeManagementStack(cdk.Stack):
         prefix = cfg.stack_name
 
         self.data = DataTable(self, "Data", table_name=cfg.table_name, pitr=cfg.pitr, removal_policy=removal)
-        self.secrets = AppSecrets(self, "Secrets", names={k: cfg.secret_name(k) for k in cfg.secrets},
-                                  removal_policy=removal)
+        self.secrets = AppSecrets(
+            self, "Secrets", names={k: cfg.secret_name(k) for k in cfg.secrets}, removal_policy=removal
+        )
         self.api = Api(
-            self, "Api",
-            name_prefix=prefix, environment_name=cfg.name,
-            code_dir=code_dir, layer_dir=layer_dir,
-            table_arn=self.data.table.table_arn, table_name=self.data.table.table_name,
-            secret_arns=self.secrets.arns, secrets_prefix=cfg.secret_name(""), secret_keys=list(cfg.secrets),
+            self,
+            "Api",
+            name_prefix=prefix,
+            environment_name=cfg.name,
+            code_dir=code_dir,
+            layer_dir=layer_dir,
+            table_arn=self.data.table.table_arn,
+            table_name=self.data.table.table_name,
+            secret_arns=self.secrets.arns,
+            secrets_prefix=cfg.secret_name(""),
+            secret_keys=list(cfg.secrets),
             secret_max_age_seconds=cfg.secret_cache_seconds,
             log_retention_days=cfg.log_retention_days,
             removal_policy=removal,
         )
         self.hosting = FrontendHosting(
-            self, "Frontend",
-            bucket_name=bucket_name(cfg, account or cdk.Aws.ACCOUNT_ID), name_prefix=prefix,
-            price_class=cfg.price_class, removal_policy=removal,
+            self,
+            "Frontend",
+            bucket_name=bucket_name(cfg, account or cdk.Aws.ACCOUNT_ID),
+            name_prefix=prefix,
+            price_class=cfg.price_class,
+            removal_policy=removal,
             connect_sources=[self.api.api_origin, self.api.cognito_origin],
         )
         self.api.allow_browser_origin(self.hosting.site_url)
         self.cost = CostGuardrails(
-            self, "Cost", name_prefix=prefix, environment_name=cfg.name,
-            monthly_limit_usd=cfg.budget.monthly_limit_usd, emails=list(cfg.budget.emails),
+            self,
+            "Cost",
+            name_prefix=prefix,
+            environment_name=cfg.name,
+            monthly_limit_usd=cfg.budget.monthly_limit_usd,
+            emails=list(cfg.budget.emails),
             anomaly_monitor=cfg.budget.anomaly_monitor,
         )
 
@@ -80,11 +98,13 @@ class TimeManagementStack(cdk.Stack):
             "SiteUrl": (self.hosting.site_url, "URL of the SPA"),
             "FrontendBucketName": (self.hosting.bucket.bucket_name, "S3 bucket holding the SPA build"),
             "TableName": (self.data.table.table_name, "DynamoDB table"),
-            "SecretNames": (",".join(cfg.secret_name(k) for k in cfg.secrets), "Secrets Manager names, comma-separated"),
+            "SecretNames": (
+                ",".join(cfg.secret_name(k) for k in cfg.secrets),
+                "Secrets Manager names, comma-separated",
+            ),
             "DataAccessRoleArn": (self.api.data_role.role_arn, "Role the API assumes per user (LeadingKeys)"),
             "ApiFunctionName": (self.api.function.function_name, "API Lambda function name"),
             "EnvironmentName": (cfg.name, "Environment name (envs/<name>.toml)"),
         }
         for logical_id, (value, description) in outputs.items():
             cdk.CfnOutput(self, logical_id, value=value, description=description)
-

@@ -1,4 +1,5 @@
 """Shared fixtures: temporary environment directories built from the real env files."""
+
 from __future__ import annotations
 
 import shutil
@@ -23,6 +24,7 @@ def envs_dir(tmp_path, monkeypatch) -> Path:
 @pytest.fixture
 def write_env(envs_dir):
     """write_env(name, base="dev", replace={old: new}, append="...") -> name"""
+
     def _write(name: str, base: str = "dev", replace: dict | None = None, append: str = "") -> str:
         text = (ENVS_DIR / f"{base}.toml").read_text()
         for old, new in (replace or {}).items():
@@ -30,4 +32,5 @@ def write_env(envs_dir):
             text = text.replace(old, new)
         (envs_dir / f"{name}.toml").write_text(text + append)
         return name
+
     return _write

@@ -5,11 +5,12 @@ Every AWS call of the toolkit goes through ``client(cfg, service)`` and runs ins
 what to do. On an emulator-backed environment the credentials are fixed fake ones, so a real
 profile in the shell can never be used against it (and vice versa).
 """
+
 from __future__ import annotations
 
 import contextlib
 import functools
-from typing import Iterator
+from collections.abc import Iterator
 
 from tmkit.config import EnvConfig
 from tmkit.errors import ToolkitError
@@ -23,13 +24,16 @@ def credentials_env(cfg: EnvConfig) -> dict[str, str]:
     if cfg.endpoint_url:
         env["AWS_ENDPOINT_URL"] = cfg.endpoint_url
     if cfg.is_local:
-        env.update(AWS_ACCESS_KEY_ID=FAKE_CREDENTIALS["aws_access_key_id"],
-                   AWS_SECRET_ACCESS_KEY=FAKE_CREDENTIALS["aws_secret_access_key"],
-                   AWS_SESSION_TOKEN="", AWS_PROFILE="")
+        env.update(
+            AWS_ACCESS_KEY_ID=FAKE_CREDENTIALS["aws_access_key_id"],
+            AWS_SECRET_ACCESS_KEY=FAKE_CREDENTIALS["aws_secret_access_key"],
+            AWS_SESSION_TOKEN="",
+            AWS_PROFILE="",
+        )
     return env
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _session(region: str, local: bool):
     import boto3
 
@@ -46,13 +50,14 @@ def client(cfg: EnvConfig, service: str, *, max_pool: int = 10, **kwargs):
         read_timeout=60,
         max_pool_connections=max_pool,
     )
-    return _session(cfg.region, cfg.is_local).client(
-        service, endpoint_url=cfg.endpoint_url, config=config, **kwargs)
+    return _session(cfg.region, cfg.is_local).client(service, endpoint_url=cfg.endpoint_url, config=config, **kwargs)
 
 
 def emulator_hint(cfg: EnvConfig) -> str:
-    return (f"the AWS emulator for environment '{cfg.name}' is not answering at {cfg.endpoint_url}. "
-            "Start it with `inv local.up` (or check AWS_ENDPOINT_URL).")
+    return (
+        f"the AWS emulator for environment '{cfg.name}' is not answering at {cfg.endpoint_url}. "
+        "Start it with `inv local.up` (or check AWS_ENDPOINT_URL)."
+    )
 
 
 @contextlib.contextmanager
@@ -65,23 +70,30 @@ def aws_errors(cfg: EnvConfig, action: str = "calling AWS") -> Iterator[None]:
     except (bex.EndpointConnectionError, bex.ConnectTimeoutError, bex.ConnectionClosedError) as exc:
         if cfg.is_local:
             raise ToolkitError(emulator_hint(cfg)) from None
-        raise ToolkitError(f"{action}: cannot reach AWS ({exc}). Check the network and the region {cfg.region!r}.") from None
+        raise ToolkitError(
+            f"{action}: cannot reach AWS ({exc}). Check the network and the region {cfg.region!r}."
+        ) from None
     except (bex.NoCredentialsError, bex.PartialCredentialsError):
-        raise ToolkitError(f"{action}: no AWS credentials found. Set AWS_PROFILE to a configured profile "
-                           "(or run `aws configure sso` to create one) and retry.") from None
+        raise ToolkitError(
+            f"{action}: no AWS credentials found. Set AWS_PROFILE to a configured profile "
+            "(or run `aws configure sso` to create one) and retry."
+        ) from None
     except bex.ProfileNotFound as exc:
-        raise ToolkitError(f"{action}: {exc}. Set AWS_PROFILE to a profile in ~/.aws/config "
-                           "(`aws configure sso` creates one).") from None
+        raise ToolkitError(
+            f"{action}: {exc}. Set AWS_PROFILE to a profile in ~/.aws/config (`aws configure sso` creates one)."
+        ) from None
     except bex.TokenRetrievalError:
         raise ToolkitError(f"{action}: your SSO session has expired. Run `aws sso login` and retry.") from None
     except bex.ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
         if code in ("ExpiredToken", "ExpiredTokenException", "RequestExpired"):
-            raise ToolkitError(f"{action}: your AWS credentials have expired. Refresh them "
-                               "(`aws sso login`, or new keys) and retry.") from None
+            raise ToolkitError(
+                f"{action}: your AWS credentials have expired. Refresh them (`aws sso login`, or new keys) and retry."
+            ) from None
         if code in ("InvalidClientTokenId", "UnrecognizedClientException", "SignatureDoesNotMatch"):
-            raise ToolkitError(f"{action}: AWS rejected the credentials ({code}). Check AWS_PROFILE "
-                               "or run `aws configure sso`.") from None
+            raise ToolkitError(
+                f"{action}: AWS rejected the credentials ({code}). Check AWS_PROFILE or run `aws configure sso`."
+            ) from None
         raise
 
 
@@ -99,5 +111,6 @@ def check_account(cfg: EnvConfig) -> str:
         raise ToolkitError(
             f"wrong AWS account: your credentials are for account {account}, but envs/{cfg.name}.toml "
             f"declares account {expected}. Switch AWS_PROFILE to a profile for {expected} and retry. "
-            "Nothing was changed.")
+            "Nothing was changed."
+        )
     return account

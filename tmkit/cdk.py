@@ -3,13 +3,13 @@
 Command construction is pure (``command(...)``) so tasks can be tested with ``invoke.MockContext``;
 ``run(c, ...)`` executes through the Invoke context.
 """
+
 from __future__ import annotations
 
 import json
 import shlex
 import sys
 from pathlib import Path
-from typing import Optional
 
 from tmkit.aws import credentials_env
 from tmkit.config import EnvConfig
@@ -33,12 +33,12 @@ def cli() -> str:
     return str(CDK_BIN.relative_to(ROOT))
 
 
-def out_dir(cfg: Optional[EnvConfig]) -> Path:
+def out_dir(cfg: EnvConfig | None) -> Path:
     """Each environment deploys from its own cloud assembly folder, so parallel runs never share one."""
     return CDK_OUT if cfg is None else CDK_OUT / cfg.name
 
 
-def command(verb: str, *args: str, cfg: Optional[EnvConfig] = None, output: Optional[Path] = None) -> str:
+def command(verb: str, *args: str, cfg: EnvConfig | None = None, output: Path | None = None) -> str:
     parts = [cli(), verb, *BASE_FLAGS]
     if cfg is not None:
         parts += ["-c", f"env={cfg.name}"]
@@ -48,15 +48,22 @@ def command(verb: str, *args: str, cfg: Optional[EnvConfig] = None, output: Opti
     return " ".join(shlex.quote(p) for p in parts)
 
 
-def environment(cfg: Optional[EnvConfig]) -> dict[str, str]:
+def environment(cfg: EnvConfig | None) -> dict[str, str]:
     env = dict(BASE_ENV)
     if cfg is not None:
         env.update(credentials_env(cfg))
     return env
 
 
-def run(c, verb: str, *args: str, cfg: Optional[EnvConfig] = None, output: Optional[Path] = None,
-        hide: Optional[str] = None, warn: bool = False):
+def run(
+    c,
+    verb: str,
+    *args: str,
+    cfg: EnvConfig | None = None,
+    output: Path | None = None,
+    hide: str | None = None,
+    warn: bool = False,
+):
     """Run one CDK CLI command from the repository root; its own output goes to stderr."""
     from tmkit.lambda_build import ensure_layer
 
@@ -77,7 +84,9 @@ def unacknowledged(assembly_dir: Path | str) -> list[str]:
     for plugin in data.get("pluginReports", []):
         for violation in plugin.get("violations", []):
             for construct in violation.get("violatingConstructs", []):
-                findings.append(f"{violation.get('severity', 'error')}: {plugin.get('pluginName')} "
-                                f"{violation.get('ruleName')} at {construct.get('constructPath')}: "
-                                f"{violation.get('description', '').strip()}")
+                findings.append(
+                    f"{violation.get('severity', 'error')}: {plugin.get('pluginName')} "
+                    f"{violation.get('ruleName')} at {construct.get('constructPath')}: "
+                    f"{violation.get('description', '').strip()}"
+                )
     return sorted(findings)

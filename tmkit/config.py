@@ -3,13 +3,14 @@
 This module is the only reader of ``envs/`` and (with ``infra/app.py``) of the process
 environment for configuration. Everything downstream receives an ``EnvConfig``.
 """
+
 from __future__ import annotations
 
 import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator, model_validator
 
@@ -21,8 +22,30 @@ REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 ACCOUNT_RE = re.compile(r"^\d{12}$")
 SECRET_KEY_RE = re.compile(r"^[A-Za-z0-9_.+=@-]{1,64}$")
 # CloudWatch Logs accepts only these retention values (days).
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
-                      2922, 3288, 3653)
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 # Account id the local emulator reports for every caller (moto's MOTO_ACCOUNT_ID).
 EMULATOR_ACCOUNT = "123456789012"
 
@@ -49,8 +72,10 @@ class EmulatorConfig(_Strict):
     @classmethod
     def _loopback_only(cls, v: str) -> str:
         if not re.fullmatch(r"http://localhost:\d{2,5}", v):
-            raise ValueError("must be http://localhost:PORT (loopback only; 'localhost', not 127.0.0.1, "
-                             "because the CDK CLI's template URLs break on an IP host)")
+            raise ValueError(
+                "must be http://localhost:PORT (loopback only; 'localhost', not 127.0.0.1, "
+                "because the CDK CLI's template URLs break on an IP host)"
+            )
         return v
 
     @property
@@ -62,7 +87,7 @@ class EnvConfig(_Strict):
     name: str
     project: str = Field(default="TimeManagement", pattern=r"^[A-Za-z][A-Za-z0-9]{1,30}$")
     region: str
-    account: Optional[str] = None
+    account: str | None = None
     protected: bool = False
     removal_policy: Literal["retain", "destroy"]
     pitr: bool
@@ -71,7 +96,7 @@ class EnvConfig(_Strict):
     secrets: tuple[str, ...] = ()
     secret_cache_seconds: int = Field(default=300, ge=0, le=86400)
     budget: BudgetConfig
-    emulator: Optional[EmulatorConfig] = None
+    emulator: EmulatorConfig | None = None
 
     @field_validator("region")
     @classmethod
@@ -82,7 +107,7 @@ class EnvConfig(_Strict):
 
     @field_validator("account")
     @classmethod
-    def _account(cls, v: Optional[str]) -> Optional[str]:
+    def _account(cls, v: str | None) -> str | None:
         if v is not None and not ACCOUNT_RE.fullmatch(v):
             raise ValueError(f"{v!r} is not a 12-digit AWS account id (write it as a quoted string)")
         return v
@@ -91,7 +116,9 @@ class EnvConfig(_Strict):
     @classmethod
     def _retention(cls, v: int) -> int:
         if v not in LOG_RETENTION_DAYS:
-            raise ValueError(f"{v} is not a CloudWatch Logs retention; use one of {', '.join(map(str, LOG_RETENTION_DAYS))}")
+            raise ValueError(
+                f"{v} is not a CloudWatch Logs retention; use one of {', '.join(map(str, LOG_RETENTION_DAYS))}"
+            )
         return v
 
     @field_validator("secrets")
@@ -105,15 +132,19 @@ class EnvConfig(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _rules(self) -> "EnvConfig":
+    def _rules(self) -> EnvConfig:
         if self.name == "prod" and not self.protected:
             raise ValueError("the prod environment must set protected = true")
         if self.protected and self.removal_policy != "retain":
-            raise ValueError("a protected (prod) environment must set removal_policy = \"retain\" so data survives a destroy")
+            raise ValueError(
+                'a protected (prod) environment must set removal_policy = "retain" so data survives a destroy'
+            )
         if self.protected and not self.pitr:
             raise ValueError("a protected (prod) environment must set pitr = true (point-in-time recovery)")
         if self.emulator is not None and self.account not in (None, EMULATOR_ACCOUNT):
-            raise ValueError(f"an emulator-backed environment runs in account {EMULATOR_ACCOUNT}; drop 'account' or set it to that")
+            raise ValueError(
+                f"an emulator-backed environment runs in account {EMULATOR_ACCOUNT}; drop 'account' or set it to that"
+            )
         return self
 
     # ---- derived names: the one place each is spelled -------------------------------------
@@ -133,11 +164,11 @@ class EnvConfig(_Strict):
         return f"{self.stack_name}/{key}"
 
     @property
-    def expected_account(self) -> Optional[str]:
+    def expected_account(self) -> str | None:
         return EMULATOR_ACCOUNT if self.is_local else self.account
 
     @property
-    def endpoint_url(self) -> Optional[str]:
+    def endpoint_url(self) -> str | None:
         """Where AWS calls go: ``AWS_ENDPOINT_URL`` overrides (as in the AWS SDKs), else the emulator."""
         override = os.environ.get("AWS_ENDPOINT_URL")
         if override:
@@ -180,19 +211,25 @@ def _lists_to_tuples(value):
 def load_env(name: str) -> EnvConfig:
     """Load and validate ``envs/<name>.toml``. Raises ``ToolkitError`` naming the file and field."""
     if not ENV_NAME_RE.fullmatch(name or ""):
-        raise ToolkitError(f"unknown environment {name!r}: names are lowercase letters and digits. "
-                           f"Available: {', '.join(available_envs()) or '(none)'}")
+        raise ToolkitError(
+            f"unknown environment {name!r}: names are lowercase letters and digits. "
+            f"Available: {', '.join(available_envs()) or '(none)'}"
+        )
     path = envs_dir() / f"{name}.toml"
     if not path.is_file():
-        raise ToolkitError(f"unknown environment {name!r}: there is no {_rel(path)}. "
-                           f"Available: {', '.join(available_envs()) or '(none)'}. "
-                           "To add one, copy an existing file (see docs/environments.md).")
+        raise ToolkitError(
+            f"unknown environment {name!r}: there is no {_rel(path)}. "
+            f"Available: {', '.join(available_envs()) or '(none)'}. "
+            "To add one, copy an existing file (see docs/environments.md)."
+        )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ToolkitError(f"{_rel(path)} is not valid TOML: {exc}. Fix the syntax and retry.") from None
     if "name" in data:
-        raise ToolkitError(f"{_rel(path)}: field 'name' is not allowed: the environment name is the file name ({name}).")
+        raise ToolkitError(
+            f"{_rel(path)}: field 'name' is not allowed: the environment name is the file name ({name})."
+        )
     try:
         return EnvConfig(name=name, **_lists_to_tuples(data))
     except ValidationError as exc:
@@ -205,10 +242,12 @@ def load_env(name: str) -> EnvConfig:
             elif err["type"] == "missing":
                 msg = "required field is missing"
             problems.append(f"field '{field}': {msg}")
-        raise ToolkitError(f"{_rel(path)} is invalid: " + "; ".join(problems) + f". Fix {_rel(path)} and retry.") from None
+        raise ToolkitError(
+            f"{_rel(path)} is invalid: " + "; ".join(problems) + f". Fix {_rel(path)} and retry."
+        ) from None
 
 
-def read_dotenv_environment() -> Optional[str]:
+def read_dotenv_environment() -> str | None:
     """``ENVIRONMENT`` from the process, else from the git-ignored root ``.env``; None when unset."""
     value = os.environ.get("ENVIRONMENT")
     if value:
@@ -221,6 +260,6 @@ def read_dotenv_environment() -> Optional[str]:
     return None
 
 
-def resolve_env_name(explicit: Optional[str]) -> str:
+def resolve_env_name(explicit: str | None) -> str:
     """Task-side selection: ``--env``, else ``ENVIRONMENT`` (process, then ``.env``), else ``dev``."""
     return explicit or read_dotenv_environment() or "dev"

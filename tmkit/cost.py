@@ -9,6 +9,7 @@ after the tag is *activated* for cost allocation, which is an account-level (bil
 - in an AWS Organization only the management (payer) account can activate tags.
 The emulator has no billing, so an emulator-backed environment has nothing to activate.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -19,17 +20,19 @@ from tmkit.errors import ToolkitError
 
 TAG_KEYS = ("project-name", "environment")
 
-DELAY_NOTE = ("Cost allocation tags take up to 24 hours to appear in Cost Explorer, budgets and the cost and "
-              "usage report after activation, and costs are attributed from then on (not retroactively). "
-              "A tag key can be activated only once it has appeared on a billed resource, up to 24 hours "
-              "after the first deploy.")
+DELAY_NOTE = (
+    "Cost allocation tags take up to 24 hours to appear in Cost Explorer, budgets and the cost and "
+    "usage report after activation, and costs are attributed from then on (not retroactively). "
+    "A tag key can be activated only once it has appeared on a billed resource, up to 24 hours "
+    "after the first deploy."
+)
 
 
 @dataclasses.dataclass(frozen=True)
 class TagPlan:
-    active: tuple[str, ...]     # already active: nothing to do
-    inactive: tuple[str, ...]   # known to billing, not active: will be activated
-    unseen: tuple[str, ...]     # not yet seen on a billed resource: the activation will be attempted anyway
+    active: tuple[str, ...]  # already active: nothing to do
+    inactive: tuple[str, ...]  # known to billing, not active: will be activated
+    unseen: tuple[str, ...]  # not yet seen on a billed resource: the activation will be attempted anyway
 
     @property
     def to_activate(self) -> tuple[str, ...]:
@@ -37,9 +40,11 @@ class TagPlan:
 
 
 def _denied(code: str, action: str) -> ToolkitError:
-    return ToolkitError(f"AWS denied {action} ({code}). Cost allocation tags are an account billing setting: "
-                        "run this with credentials of the management (payer) account of your AWS Organization, "
-                        "allowed ce:ListCostAllocationTags and ce:UpdateCostAllocationTagsStatus.")
+    return ToolkitError(
+        f"AWS denied {action} ({code}). Cost allocation tags are an account billing setting: "
+        "run this with credentials of the management (payer) account of your AWS Organization, "
+        "allowed ce:ListCostAllocationTags and ce:UpdateCostAllocationTagsStatus."
+    )
 
 
 def plan(cfg: EnvConfig, ce=None) -> TagPlan:
@@ -56,9 +61,11 @@ def plan(cfg: EnvConfig, ce=None) -> TagPlan:
             raise _denied(code, "reading the cost allocation tags") from None
         raise ToolkitError(f"reading the cost allocation tags failed ({code or exc}). Retry later.") from None
     status = {t["TagKey"]: t.get("Status") for t in found}
-    return TagPlan(active=tuple(k for k in TAG_KEYS if status.get(k) == "Active"),
-                   inactive=tuple(k for k in TAG_KEYS if status.get(k) == "Inactive"),
-                   unseen=tuple(k for k in TAG_KEYS if k not in status))
+    return TagPlan(
+        active=tuple(k for k in TAG_KEYS if status.get(k) == "Active"),
+        inactive=tuple(k for k in TAG_KEYS if status.get(k) == "Inactive"),
+        unseen=tuple(k for k in TAG_KEYS if k not in status),
+    )
 
 
 def activate(cfg: EnvConfig, keys: tuple[str, ...], ce=None) -> None:
@@ -71,7 +78,8 @@ def activate(cfg: EnvConfig, keys: tuple[str, ...], ce=None) -> None:
     try:
         with aws_errors(cfg, "activating the cost allocation tags"):
             response = ce.update_cost_allocation_tags_status(
-                CostAllocationTagsStatus=[{"TagKey": k, "Status": "Active"} for k in keys])
+                CostAllocationTagsStatus=[{"TagKey": k, "Status": "Active"} for k in keys]
+            )
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
         if code in ("AccessDeniedException", "AccessDenied"):
@@ -80,7 +88,9 @@ def activate(cfg: EnvConfig, keys: tuple[str, ...], ce=None) -> None:
     errors = response.get("Errors") or []
     if errors:
         failed = "; ".join(f"{e.get('TagKey')}: {e.get('Code')} {e.get('Message') or ''}".strip() for e in errors)
-        raise ToolkitError(f"AWS did not activate {len(errors)} of {len(keys)} cost allocation tags ({failed}). "
-                           f"A tag key can be activated only after it has appeared on a billed resource: make sure "
-                           f"`inv deploy --env {cfg.name}` has run, wait up to 24 hours, then run "
-                           f"`inv cost.tags --env {cfg.name}` again.")
+        raise ToolkitError(
+            f"AWS did not activate {len(errors)} of {len(keys)} cost allocation tags ({failed}). "
+            f"A tag key can be activated only after it has appeared on a billed resource: make sure "
+            f"`inv deploy --env {cfg.name}` has run, wait up to 24 hours, then run "
+            f"`inv cost.tags --env {cfg.name}` again."
+        )

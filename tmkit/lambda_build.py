@@ -6,6 +6,7 @@ A present directory is reused as is (fast no-op); a build goes to a temporary si
 renamed into place, so an interrupted build never leaves a half-filled layer behind.
 The CDK app only calls ``layer_dir()``: it never runs pip, and fails with a clear message instead.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,10 +24,13 @@ REQUIREMENTS = LAMBDA_DIR / "requirements.txt"
 LAYERS_DIR = STATE_DIR / "lambda-layer"
 # Lambda runtime python3.14 on x86_64: wheels only, no bytecode (keeps the asset hash deterministic).
 PIP_OPTIONS = (
-    "--platform", "manylinux2014_x86_64",
+    "--platform",
+    "manylinux2014_x86_64",
     "--only-binary=:all:",
-    "--python-version", "3.14",
-    "--implementation", "cp",
+    "--python-version",
+    "3.14",
+    "--implementation",
+    "cp",
     "--no-compile",
 )
 BUILD_HINT = "run `inv lambda.build` (or `make setup`) to build it"
@@ -34,8 +38,10 @@ BUILD_HINT = "run `inv lambda.build` (or `make setup`) to build it"
 
 def layer_key(requirements: Path = REQUIREMENTS) -> str:
     if not requirements.is_file():
-        raise ToolkitError(f"{requirements} is missing: the API Lambda's dependencies are listed there. "
-                           "Restore it (one pinned package per line) and retry.")
+        raise ToolkitError(
+            f"{requirements} is missing: the API Lambda's dependencies are listed there. "
+            "Restore it (one pinned package per line) and retry."
+        )
     digest = hashlib.sha256(requirements.read_bytes())
     digest.update("\0".join(PIP_OPTIONS).encode())
     return digest.hexdigest()[:32]
@@ -50,12 +56,15 @@ def require_layer(requirements: Path = REQUIREMENTS, layers_dir: Path = LAYERS_D
     """The built layer directory; ToolkitError (never a pip run) when it has not been built yet."""
     path = layer_dir(requirements, layers_dir)
     if not (path / "python").is_dir():
-        raise ToolkitError(f"the Lambda dependency layer for {requirements.name} is not built "
-                           f"(expected {path}): {BUILD_HINT}.")
+        raise ToolkitError(
+            f"the Lambda dependency layer for {requirements.name} is not built (expected {path}): {BUILD_HINT}."
+        )
     return path
 
 
-def ensure_layer(requirements: Path = REQUIREMENTS, layers_dir: Path = LAYERS_DIR, *, pip: list[str] | None = None) -> Path:
+def ensure_layer(
+    requirements: Path = REQUIREMENTS, layers_dir: Path = LAYERS_DIR, *, pip: list[str] | None = None
+) -> Path:
     """Build the layer when missing and return its directory. Idempotent; atomic."""
     target = layer_dir(requirements, layers_dir)
     if (target / "python").is_dir():
@@ -63,14 +72,26 @@ def ensure_layer(requirements: Path = REQUIREMENTS, layers_dir: Path = LAYERS_DI
     layers_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=layers_dir))
     try:
-        cmd = [*(pip or [sys.executable, "-m", "pip"]), "install", "--quiet", "--disable-pip-version-check",
-               "--no-input", "--target", str(tmp / "python"), *PIP_OPTIONS, "-r", str(requirements)]
+        cmd = [
+            *(pip or [sys.executable, "-m", "pip"]),
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-input",
+            "--target",
+            str(tmp / "python"),
+            *PIP_OPTIONS,
+            "-r",
+            str(requirements),
+        ]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-5:])
-            raise ToolkitError(f"building the Lambda dependency layer failed (pip exit {proc.returncode}):\n{tail}\n"
-                               f"Check {requirements} (pinned versions with wheels for Python 3.14) and your "
-                               "package index settings, then retry.")
+            raise ToolkitError(
+                f"building the Lambda dependency layer failed (pip exit {proc.returncode}):\n{tail}\n"
+                f"Check {requirements} (pinned versions with wheels for Python 3.14) and your "
+                "package index settings, then retry."
+            )
         _normalise(tmp)
         try:
             os.rename(tmp, target)

@@ -1,13 +1,14 @@
 """The stack lifecycle around the CDK CLI: preflight checks, bootstrap detection, per-env locks,
 failure reports, emptying the versioned bucket before a destroy."""
+
 from __future__ import annotations
 
 import contextlib
 import os
 import re
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, Optional
 
 from tmkit.aws import aws_errors, check_account, client
 from tmkit.config import EnvConfig
@@ -27,17 +28,22 @@ class Check:
     fatal: bool = True  # a failed non-fatal check is a warning
 
 
-def _version_of(argv: list[str]) -> Optional[str]:
+def _version_of(argv: list[str]) -> str | None:
     try:
-        out = subprocess.run(argv, capture_output=True, text=True, timeout=60,
-                             env={**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"})
+        out = subprocess.run(
+            argv,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"},
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     match = re.search(r"\d+\.\d+\.\d+", out.stdout)
     return match.group(0) if out.returncode == 0 and match else None
 
 
-def bootstrap_version(cfg: EnvConfig) -> Optional[int]:
+def bootstrap_version(cfg: EnvConfig) -> int | None:
     """The CDK bootstrap stack version in the env's account/region, None when not bootstrapped."""
     from botocore.exceptions import ClientError
 
@@ -59,10 +65,16 @@ def credentials_check(cfg: EnvConfig) -> Check:
     try:
         creds = boto3.Session(region_name=cfg.region).get_credentials()
     except Exception as exc:  # a broken profile: ProfileNotFound and friends
-        return Check("credentials", False, f"{exc}. Set AWS_PROFILE to a configured profile or run `aws configure sso`.")
+        return Check(
+            "credentials", False, f"{exc}. Set AWS_PROFILE to a configured profile or run `aws configure sso`."
+        )
     if creds is None:
-        return Check("credentials", False, "no AWS credentials found. Set AWS_PROFILE to a configured profile "
-                                           "(or run `aws configure sso` to create one).")
+        return Check(
+            "credentials",
+            False,
+            "no AWS credentials found. Set AWS_PROFILE to a configured profile "
+            "(or run `aws configure sso` to create one).",
+        )
     return Check("credentials", True, f"found ({creds.method})")
 
 
@@ -74,7 +86,13 @@ def preflight(cfg: EnvConfig, *, tools: bool = True) -> list[Check]:
 
         node = _version_of(["node", "--version"])
         node_ok = node is not None and int(node.split(".")[0]) >= MIN_NODE_MAJOR
-        checks.append(Check("node", node_ok, node or "not found", ))
+        checks.append(
+            Check(
+                "node",
+                node_ok,
+                node or "not found",
+            )
+        )
         cdk_version = _version_of([str(cdk.CDK_BIN), "--version"]) if cdk.CDK_BIN.exists() else None
         checks.append(Check("cdk cli", cdk_version is not None, cdk_version or "missing: run `make setup`"))
     checks.append(Check("region", bool(cfg.region), cfg.region or "not set: add region to the env file"))
@@ -96,9 +114,14 @@ def preflight(cfg: EnvConfig, *, tools: bool = True) -> list[Check]:
     except ToolkitError as exc:
         checks.append(Check("account", False, str(exc)))
         return checks
-    checks.append(Check("bootstrap", (version or 0) >= MIN_BOOTSTRAP_VERSION,
-                        f"version {version}" if version else "not bootstrapped: `inv bootstrap` (deploy does it for you)",
-                        fatal=False))
+    checks.append(
+        Check(
+            "bootstrap",
+            (version or 0) >= MIN_BOOTSTRAP_VERSION,
+            f"version {version}" if version else "not bootstrapped: `inv bootstrap` (deploy does it for you)",
+            fatal=False,
+        )
+    )
     return checks
 
 
@@ -120,8 +143,10 @@ def env_lock(cfg: EnvConfig) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             fh.seek(0)
-            raise ToolkitError(f"another deploy or destroy of '{cfg.name}' is running ({fh.read().strip() or 'pid ?'}). "
-                               "Wait for it to finish, then retry.") from None
+            raise ToolkitError(
+                f"another deploy or destroy of '{cfg.name}' is running ({fh.read().strip() or 'pid ?'}). "
+                "Wait for it to finish, then retry."
+            ) from None
         fh.seek(0)
         fh.truncate()
         fh.write(f"pid {os.getpid()}")
@@ -141,17 +166,22 @@ def failure_report(cfg: EnvConfig, limit: int = 5) -> str:
         return ""
     failed = []
     for ev in events:  # newest first
-        if ev.get("ResourceType") == "AWS::CloudFormation::Stack" and failed and \
-                ev.get("ResourceStatus") in ("CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS"):
+        if (
+            ev.get("ResourceType") == "AWS::CloudFormation::Stack"
+            and failed
+            and ev.get("ResourceStatus") in ("CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS")
+        ):
             break  # reached the start of the failed operation
         if ev.get("ResourceStatus", "").endswith("_FAILED") and ev.get("ResourceType") != "AWS::CloudFormation::Stack":
-            failed.append(f"{ev['LogicalResourceId']} ({ev['ResourceType']}): {ev.get('ResourceStatusReason', 'no reason given')}")
+            failed.append(
+                f"{ev['LogicalResourceId']} ({ev['ResourceType']}): {ev.get('ResourceStatusReason', 'no reason given')}"
+            )
         if len(failed) >= limit:
             break
     return "; ".join(failed)
 
 
-def stack_status(cfg: EnvConfig) -> Optional[str]:
+def stack_status(cfg: EnvConfig) -> str | None:
     from tmkit.outputs import describe_stack
 
     stack = describe_stack(cfg)
@@ -168,11 +198,13 @@ def empty_bucket(cfg: EnvConfig, bucket: str) -> int:
         try:
             pages = s3.get_paginator("list_object_versions").paginate(Bucket=bucket)
             for page in pages:
-                keys = [{"Key": v["Key"], "VersionId": v["VersionId"]}
-                        for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+                keys = [
+                    {"Key": v["Key"], "VersionId": v["VersionId"]}
+                    for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+                ]
                 for i in range(0, len(keys), 1000):
-                    s3.delete_objects(Bucket=bucket, Delete={"Objects": keys[i:i + 1000], "Quiet": True})
-                    removed += len(keys[i:i + 1000])
+                    s3.delete_objects(Bucket=bucket, Delete={"Objects": keys[i : i + 1000], "Quiet": True})
+                    removed += len(keys[i : i + 1000])
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "NoSuchBucket":
                 raise

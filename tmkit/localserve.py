@@ -14,6 +14,7 @@ to another interface.
 No CDN cache: a publish shows on the next reload, no invalidation needed. One server per process (the handler
 reads its configuration from the process environment, like in Lambda).
 """
+
 from __future__ import annotations
 
 import base64
@@ -26,9 +27,10 @@ import time
 import traceback
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable, Iterator, Optional
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from tmkit import paths, site
@@ -56,7 +58,7 @@ class Reply:
     body: bytes = b""
 
 
-def _json(status: int, body: dict, headers: Optional[dict] = None) -> Reply:
+def _json(status: int, body: dict, headers: dict | None = None) -> Reply:
     return Reply(status, {"Content-Type": "application/json", **(headers or {})}, json.dumps(body).encode())
 
 
@@ -76,15 +78,16 @@ class UpstreamDown(Exception):
 class CognitoAuthorizer:
     """API Gateway's Cognito user-pool authorizer (no OAuth scopes: ID tokens only) against the emulator."""
 
-    def __init__(self, endpoint: str, region: str, pool_id: str, client_id: str,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, endpoint: str, region: str, pool_id: str, client_id: str, clock: Callable[[], float] = time.monotonic
+    ):
         self.region = region
         self.issuer = f"https://cognito-idp.{region}.amazonaws.com/{pool_id}"
         self.jwks_url = f"{endpoint.rstrip('/')}/{pool_id}/.well-known/jwks.json"
         self.client_id = client_id
         self._clock = clock
         self._keys: dict[str, object] = {}
-        self._fetched_at: Optional[float] = None
+        self._fetched_at: float | None = None
         self._lock = threading.Lock()
         self.jwks_fetches = 0
 
@@ -107,7 +110,7 @@ class CognitoAuthorizer:
         self.jwks_fetches += 1
         return {k.key_id: k.key for k in jwt.PyJWKSet.from_dict(jwks).keys if k.key_id}
 
-    def claims(self, authorization: Optional[str]) -> dict:
+    def claims(self, authorization: str | None) -> dict:
         """The verified claims of the ID token in an Authorization header value ("<jwt>" or "Bearer <jwt>")."""
         import jwt
 
@@ -123,8 +126,14 @@ class CognitoAuthorizer:
             key = self._key(str(header.get("kid") or ""))
             if key is None:
                 raise Unauthorized("unknown signing key")
-            found = jwt.decode(token, key, algorithms=["RS256"], issuer=self.issuer, audience=self.client_id,
-                               options={"require": ["exp", "iat", "iss", "aud", "sub", "token_use"]})
+            found = jwt.decode(
+                token,
+                key,
+                algorithms=["RS256"],
+                issuer=self.issuer,
+                audience=self.client_id,
+                options={"require": ["exp", "iat", "iss", "aud", "sub", "token_use"]},
+            )
         except jwt.InvalidTokenError as exc:
             raise Unauthorized(type(exc).__name__) from None
         if found.get("token_use") != "id":
@@ -185,13 +194,19 @@ def load_handler():
     return app
 
 
-def _event(method: str, path: str, query: str, headers: dict, body: Optional[str], claims: Optional[dict]) -> dict:
+def _event(method: str, path: str, query: str, headers: dict, body: str | None, claims: dict | None) -> dict:
     from tm_api.events import rest_event
 
     q = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
     # API Gateway hands the authorizer's claims to the function as strings.
-    claims = {k: v if isinstance(v, str) else json.dumps(v) if isinstance(v, (list, dict)) else str(v)
-              for k, v in claims.items()} if claims is not None else None
+    claims = (
+        {
+            k: v if isinstance(v, str) else json.dumps(v) if isinstance(v, (list, dict)) else str(v)
+            for k, v in claims.items()
+        }
+        if claims is not None
+        else None
+    )
     return rest_event(method, path, body=body, claims=claims, query=q or None, headers=headers)
 
 
@@ -208,21 +223,24 @@ def _from_lambda(out: dict) -> Reply:
 class LocalServe:
     """Routes requests; shared by every request thread. ``say`` receives log lines (stderr by default)."""
 
-    def __init__(self, cfg: EnvConfig, outputs: dict[str, str], *, say: Optional[Callable[[str], None]] = None):
+    def __init__(self, cfg: EnvConfig, outputs: dict[str, str], *, say: Callable[[str], None] | None = None):
         from tmkit.aws import client
 
         missing = [k for k in REQUIRED_OUTPUTS if not outputs.get(k)]
         if missing:
-            raise ToolkitError(f"stack {cfg.stack_name} lacks the outputs {', '.join(missing)}: redeploy it with "
-                               f"`inv deploy --env {cfg.name}`.")
+            raise ToolkitError(
+                f"stack {cfg.stack_name} lacks the outputs {', '.join(missing)}: redeploy it with "
+                f"`inv deploy --env {cfg.name}`."
+            )
         from tmkit.ui import say as ui_say
 
         self.cfg, self.outputs = cfg, outputs
         self.say = say or ui_say
         self.bucket = outputs["FrontendBucketName"]
         self.s3 = client(cfg, "s3", max_pool=20)
-        self.authorizer = CognitoAuthorizer(cfg.endpoint_url, outputs.get("Region") or cfg.region,
-                                            outputs["UserPoolId"], outputs["UserPoolClientId"])
+        self.authorizer = CognitoAuthorizer(
+            cfg.endpoint_url, outputs.get("Region") or cfg.region, outputs["UserPoolId"], outputs["UserPoolClientId"]
+        )
         self.headers = site.security_headers()  # everything is same-origin: connect-src 'self' suffices
         self.environment = handler_environment(cfg, outputs)
         self.app = None
@@ -237,8 +255,11 @@ class LocalServe:
             code = exc.response.get("Error", {}).get("Code", "")
             status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 502)
             if code == "NoSuchBucket":
-                return _text(404, f"Not found: the frontend bucket {self.bucket} does not exist. Redeploy with "
-                                  f"`inv deploy --env {self.cfg.name}`.")
+                return _text(
+                    404,
+                    f"Not found: the frontend bucket {self.bucket} does not exist. Redeploy with "
+                    f"`inv deploy --env {self.cfg.name}`.",
+                )
             if code in ("NoSuchKey", "404"):
                 return _text(404, "Not found.")
             return _text(status, f"The origin answered {status} {code}.")
@@ -247,14 +268,17 @@ class LocalServe:
 
             return _text(502, f"Bad gateway: {emulator_hint(self.cfg)}")
         headers = {"Content-Type": obj.get("ContentType") or "application/octet-stream"}
-        for name, attr in (("Cache-Control", "CacheControl"), ("ETag", "ETag"), ("Content-Encoding", "ContentEncoding")):
+        for name, attr in (
+            ("Cache-Control", "CacheControl"),
+            ("ETag", "ETag"),
+            ("Content-Encoding", "ContentEncoding"),
+        ):
             if obj.get(attr):
                 headers[name] = obj[attr]
         if obj.get("LastModified"):
-            from datetime import timezone
             from email.utils import format_datetime
 
-            headers["Last-Modified"] = format_datetime(obj["LastModified"].astimezone(timezone.utc), usegmt=True)
+            headers["Last-Modified"] = format_datetime(obj["LastModified"].astimezone(UTC), usegmt=True)
         return Reply(200, headers, obj["Body"].read())
 
     def site(self, method: str, raw_path: str, request_headers) -> Reply:
@@ -269,10 +293,16 @@ class LocalServe:
                 if page.status == 200:
                     reply = Reply(error.response_status, page.headers, page.body)
                 elif reply.status == 404 and uri == site.INDEX:
-                    reply = _text(404, f"Not found: nothing is published in {self.bucket}. Run `inv frontend.build "
-                                       f"--env {self.cfg.name}` then `inv frontend.publish --env {self.cfg.name}`.")
-            elif reply.status == 200 and reply.headers.get("ETag") and \
-                    reply.headers["ETag"] in (request_headers.get("If-None-Match") or ""):
+                    reply = _text(
+                        404,
+                        f"Not found: nothing is published in {self.bucket}. Run `inv frontend.build "
+                        f"--env {self.cfg.name}` then `inv frontend.publish --env {self.cfg.name}`.",
+                    )
+            elif (
+                reply.status == 200
+                and reply.headers.get("ETag")
+                and reply.headers["ETag"] in (request_headers.get("If-None-Match") or "")
+            ):
                 reply = Reply(304, {k: v for k, v in reply.headers.items() if k in ("ETag", "Cache-Control")})
         reply.headers.update(self.headers)
         return reply
@@ -290,8 +320,11 @@ class LocalServe:
         headers = {k: request_headers[k] for k in ("Content-Type", "X-Amz-Target") if request_headers.get(k)}
         # Signed with the fake emulator credentials only so the emulator routes it to this region's pool.
         request = AWSRequest("POST", self.cfg.endpoint_url.rstrip("/") + "/", data=body, headers=headers)
-        SigV4Auth(Credentials(FAKE_CREDENTIALS["aws_access_key_id"], FAKE_CREDENTIALS["aws_secret_access_key"]),
-                  "cognito-idp", self.authorizer.region).add_auth(request)
+        SigV4Auth(
+            Credentials(FAKE_CREDENTIALS["aws_access_key_id"], FAKE_CREDENTIALS["aws_secret_access_key"]),
+            "cognito-idp",
+            self.authorizer.region,
+        ).add_auth(request)
         forward = urllib.request.Request(request.url, data=body, headers=dict(request.headers.items()), method="POST")
         try:
             with _OPENER.open(forward, timeout=UPSTREAM_TIMEOUT) as resp:
@@ -300,13 +333,16 @@ class LocalServe:
             status, resp_headers, data = exc.code, exc.headers, exc.read()
         except (urllib.error.URLError, OSError):
             return _json(502, {"__type": "ServiceUnavailable", "message": emulator_hint(self.cfg)})
-        keep = {k: v for k, v in resp_headers.items() if k.lower() in ("content-type", "x-amzn-errortype",
-                                                                        "x-amzn-requestid")}
+        keep = {
+            k: v
+            for k, v in resp_headers.items()
+            if k.lower() in ("content-type", "x-amzn-errortype", "x-amzn-requestid")
+        }
         return Reply(status, keep, data)
 
     # -- the API ------------------------------------------------------------------------------------
     def api(self, method: str, path: str, query: str, body: bytes, request_headers) -> Reply:
-        api_path = path[len(API_PREFIX):] or "/"
+        api_path = path[len(API_PREFIX) :] or "/"
         claims = None
         if method != "OPTIONS" and api_path.rstrip("/") not in PUBLIC_API_PATHS:
             try:
@@ -357,8 +393,10 @@ class LocalServe:
 
 def check_host(host: str) -> None:
     if host not in LOOPBACK_HOSTS:
-        raise ToolkitError(f"--host {host!r} is refused: the local server trusts tokens signed with the emulator's "
-                           "public test key, so it listens on loopback only. Use --host 127.0.0.1 (the default).")
+        raise ToolkitError(
+            f"--host {host!r} is refused: the local server trusts tokens signed with the emulator's "
+            "public test key, so it listens on loopback only. Use --host 127.0.0.1 (the default)."
+        )
 
 
 def _handler_class(serve: LocalServe):
@@ -408,10 +446,12 @@ def make_server(serve: LocalServe, host: str, port: int) -> ThreadingHTTPServer:
         server = ThreadingHTTPServer((host, port), _handler_class(serve))
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
-            raise ToolkitError(f"port {port} is already in use: stop what uses it, or choose another port with "
-                               "--port PORT.") from None
-        raise ToolkitError(f"cannot listen on {host}:{port} ({exc.strerror}); choose another port with --port PORT.") \
-            from None
+            raise ToolkitError(
+                f"port {port} is already in use: stop what uses it, or choose another port with --port PORT."
+            ) from None
+        raise ToolkitError(
+            f"cannot listen on {host}:{port} ({exc.strerror}); choose another port with --port PORT."
+        ) from None
     server.daemon_threads = True
     return server
 
@@ -422,8 +462,10 @@ def prepare(cfg: EnvConfig) -> LocalServe:
     from tmkit.outputs import stack_outputs
 
     if not cfg.is_local:
-        raise ToolkitError(f"`inv local.serve` serves an emulator-backed environment; '{cfg.name}' deploys to real AWS "
-                           "(its site is at the SiteUrl output: `inv outputs.show`). Use --env local.")
+        raise ToolkitError(
+            f"`inv local.serve` serves an emulator-backed environment; '{cfg.name}' deploys to real AWS "
+            "(its site is at the SiteUrl output: `inv outputs.show`). Use --env local."
+        )
     emulator.require_running(cfg)
     return LocalServe(cfg, stack_outputs(cfg))
 
@@ -437,8 +479,10 @@ def serve_forever(cfg: EnvConfig, *, port: int = DEFAULT_PORT, host: str = DEFAU
         raise ToolkitError(f"--port {port} is not a TCP port: use 1-65535 (e.g. --port {DEFAULT_PORT}).")
     serve = prepare(cfg)
     with serve.running(port, host) as server:
-        say(f"serving {cfg.stack_name} at http://{host}:{server.server_address[1]}/ (API at /api, Cognito at /cognito); "
-            "Ctrl-C stops.")
+        say(
+            f"serving {cfg.stack_name} at http://{host}:{server.server_address[1]}/ (API at /api, Cognito at /cognito); "
+            "Ctrl-C stops."
+        )
         try:
             while True:
                 time.sleep(3600)
@@ -463,7 +507,7 @@ def generate_password(length: int = 20) -> str:
     return "".join(chars)
 
 
-def read_password(*, password_file: Optional[str] = None, stdin=None, prompt: Optional[Callable[[str], str]] = None) -> str:
+def read_password(*, password_file: str | None = None, stdin=None, prompt: Callable[[str], str] | None = None) -> str:
     """The password from ``password_file``, else piped standard input, else a hidden prompt (asked twice).
 
     Never from the command line. One trailing newline is removed from a file or piped input.
@@ -472,8 +516,10 @@ def read_password(*, password_file: Optional[str] = None, stdin=None, prompt: Op
 
     text, source = read_hidden("password", flag="--password-file", from_file=password_file, stdin=stdin, prompt=prompt)
     if not text:
-        raise ToolkitError(f"the password from {source} is empty. Nothing was changed. Pipe it in, type it at the "
-                           "prompt, use --password-file PATH, or --generate.")
+        raise ToolkitError(
+            f"the password from {source} is empty. Nothing was changed. Pipe it in, type it at the "
+            "prompt, use --password-file PATH, or --generate."
+        )
     return text
 
 
@@ -491,25 +537,33 @@ def create_user(cfg: EnvConfig, email: str, password: str) -> tuple[str, bool]:
     from tmkit.outputs import stack_outputs
 
     if not cfg.is_local:
-        raise ToolkitError(f"`inv local.user` creates users in the emulator only; '{cfg.name}' is a real AWS "
-                           "environment (create its users in the Cognito console or with `aws cognito-idp`). "
-                           "Use --env local.")
+        raise ToolkitError(
+            f"`inv local.user` creates users in the emulator only; '{cfg.name}' is a real AWS "
+            "environment (create its users in the Cognito console or with `aws cognito-idp`). "
+            "Use --env local."
+        )
     if not re.fullmatch(_EMAIL_RE, email or ""):
-        raise ToolkitError(f"{email!r} is not an email address; the user pool signs people in by email. "
-                           "Give one like demo@example.com.")
+        raise ToolkitError(
+            f"{email!r} is not an email address; the user pool signs people in by email. "
+            "Give one like demo@example.com."
+        )
     emulator.require_running(cfg)
     pool = stack_outputs(cfg).get("UserPoolId")
     if not pool:
-        raise ToolkitError(f"stack {cfg.stack_name} has no UserPoolId output: redeploy it with "
-                           f"`inv deploy --env {cfg.name}`.")
+        raise ToolkitError(
+            f"stack {cfg.stack_name} has no UserPoolId output: redeploy it with `inv deploy --env {cfg.name}`."
+        )
     idp = client(cfg, "cognito-idp")
     created = True
     with aws_errors(cfg, f"creating user {email}"):
         try:
             try:
-                idp.admin_create_user(UserPoolId=pool, Username=email, MessageAction="SUPPRESS",
-                                      UserAttributes=[{"Name": "email", "Value": email},
-                                                      {"Name": "email_verified", "Value": "true"}])
+                idp.admin_create_user(
+                    UserPoolId=pool,
+                    Username=email,
+                    MessageAction="SUPPRESS",
+                    UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
+                )
             except ClientError as exc:
                 if exc.response["Error"]["Code"] != "UsernameExistsException":
                     raise
@@ -519,9 +573,13 @@ def create_user(cfg: EnvConfig, email: str, password: str) -> tuple[str, bool]:
         except ClientError as exc:
             err = exc.response["Error"]
             if err["Code"] == "InvalidPasswordException":
-                raise ToolkitError(f"the password does not meet the user pool's policy ({err.get('Message')}): use "
-                                   "12 or more characters with upper and lower case letters, a digit and a symbol, "
-                                   "or --generate.") from None
-            raise ToolkitError(f"the emulator refused to create {email} ({err['Code']}: {err.get('Message')}). "
-                               f"Check that the stack is deployed (`inv deploy --env {cfg.name}`).") from None
+                raise ToolkitError(
+                    f"the password does not meet the user pool's policy ({err.get('Message')}): use "
+                    "12 or more characters with upper and lower case letters, a digit and a symbol, "
+                    "or --generate."
+                ) from None
+            raise ToolkitError(
+                f"the emulator refused to create {email} ({err['Code']}: {err.get('Message')}). "
+                f"Check that the stack is deployed (`inv deploy --env {cfg.name}`)."
+            ) from None
     return pool, created

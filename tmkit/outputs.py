@@ -1,4 +1,5 @@
 """Stack outputs: read from CloudFormation DescribeStacks (never from a file), rendered for people and the frontend."""
+
 from __future__ import annotations
 
 import json
@@ -52,23 +53,30 @@ def stack_outputs(cfg: EnvConfig) -> dict[str, str]:
         raise not_deployed(cfg)
     status = stack["StackStatus"]
     if status in ("CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED"):
-        raise ToolkitError(f"stack {cfg.stack_name} failed to create ({status}): fix the cause and rerun "
-                           f"`inv deploy --env {cfg.name}`.")
+        raise ToolkitError(
+            f"stack {cfg.stack_name} failed to create ({status}): fix the cause and rerun "
+            f"`inv deploy --env {cfg.name}`."
+        )
     if status == "CREATE_IN_PROGRESS":
-        raise ToolkitError(f"stack {cfg.stack_name} is being created ({status}): wait for the running deploy "
-                           "to finish, then retry.")
+        raise ToolkitError(
+            f"stack {cfg.stack_name} is being created ({status}): wait for the running deploy to finish, then retry."
+        )
     outputs = {o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs", [])}
     if not outputs:
-        raise ToolkitError(f"stack {cfg.stack_name} has no outputs (status {stack['StackStatus']}): "
-                           f"rerun `inv deploy --env {cfg.name}`.")
+        raise ToolkitError(
+            f"stack {cfg.stack_name} has no outputs (status {stack['StackStatus']}): "
+            f"rerun `inv deploy --env {cfg.name}`."
+        )
     return outputs
 
 
 def frontend_vars(cfg: EnvConfig, outputs: dict[str, str]) -> dict[str, str]:
     missing = sorted(out for out in VITE_OUTPUTS.values() if not outputs.get(out))
     if missing:
-        raise ToolkitError(f"stack {cfg.stack_name} lacks the outputs {', '.join(missing)}: "
-                           f"redeploy with `inv deploy --env {cfg.name}`.")
+        raise ToolkitError(
+            f"stack {cfg.stack_name} lacks the outputs {', '.join(missing)}: "
+            f"redeploy with `inv deploy --env {cfg.name}`."
+        )
     values = {var: outputs[out] for var, out in VITE_OUTPUTS.items()}
     if cfg.is_local:
         values.update(LOCAL_SERVE_OVERRIDES)

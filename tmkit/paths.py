@@ -1,4 +1,5 @@
 """Well-known paths of the repository (one place, so tests and tasks agree)."""
+
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -20,6 +20,7 @@ point leaves the old site working (a rerun finishes the job, uploading only what
     6. state.json (live release + history)
     7. prune: objects no kept release references (kept: the live release + the ``keep`` newest others)
 """
+
 from __future__ import annotations
 
 import base64
@@ -30,11 +31,12 @@ import sys
 import threading
 import time
 import uuid
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait as wait_futures
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterable, Optional
 from urllib.parse import quote
 
 from tmkit.errors import ToolkitError
@@ -83,13 +85,15 @@ NO_CACHE = "no-cache"
 # Vite/Rollup names emitted files `assets/<name>-<hash>.<ext>`: the hash is 8+ base64url characters.
 _FINGERPRINTED = re.compile(r"^(?P<stem>.+)-(?P<hash>[A-Za-z0-9_-]{8,22})(?P<ext>(?:\.[A-Za-z0-9]+)+)$")
 # Hash of the rules above: a manifest written under other rules does not vouch for an object's headers.
-RULES = hashlib.sha256(json.dumps([CONTENT_TYPES, IMMUTABLE, NO_CACHE, _FINGERPRINTED.pattern]).encode()).hexdigest()[:12]
+RULES = hashlib.sha256(json.dumps([CONTENT_TYPES, IMMUTABLE, NO_CACHE, _FINGERPRINTED.pattern]).encode()).hexdigest()[
+    :12
+]
 
 RESERVED = "_releases/"
 STATE_KEY = RESERVED + "state.json"
 ROOT_INDEX = "index.html"
-DEFAULT_KEEP = 3            # earlier releases whose files stay in the bucket (open tabs, rollback)
-DEFAULT_MAX_PATHS = 15      # more changed paths than this: one "/*" invalidation
+DEFAULT_KEEP = 3  # earlier releases whose files stay in the bucket (open tabs, rollback)
+DEFAULT_MAX_PATHS = 15  # more changed paths than this: one "/*" invalidation
 DEFAULT_WORKERS = 16
 PENDING_GRACE_SECONDS = 3600  # a manifest no publish finished is kept this long (a publish may be running)
 
@@ -123,7 +127,7 @@ def manifest_key(release: str) -> str:
 # ---- the build on disk ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class LocalFile:
-    path: str          # relative, with "/" separators: the S3 key
+    path: str  # relative, with "/" separators: the S3 key
     source: Path
     size: int
     sha256: str
@@ -171,33 +175,39 @@ def scan_build(build_dir: Path | str, *, build_hint: str = "inv frontend.build -
     """Hash every file of the build. ToolkitError when there is no usable build."""
     root = Path(build_dir)
     if not root.is_dir():
-        raise ToolkitError(f"no build directory {root}: build the frontend first with `{build_hint}` "
-                           "(or pass --dir PATH to publish another build).")
+        raise ToolkitError(
+            f"no build directory {root}: build the frontend first with `{build_hint}` "
+            "(or pass --dir PATH to publish another build)."
+        )
     files = {}
     for source in sorted(p for p in root.rglob("*") if p.is_file()):
         path = source.relative_to(root).as_posix()
         if path.startswith(RESERVED):
-            raise ToolkitError(f"{root} contains {path}: the prefix {RESERVED} is reserved for release records. "
-                               "Rename that directory in the frontend and rebuild.")
+            raise ToolkitError(
+                f"{root} contains {path}: the prefix {RESERVED} is reserved for release records. "
+                "Rename that directory in the frontend and rebuild."
+            )
         size, sha, md5 = _hash_file(source)
         files[path] = LocalFile(path, source, size, sha, md5)
     if not files:
         raise ToolkitError(f"the build directory {root} is empty: rebuild with `{build_hint}`.")
     if ROOT_INDEX not in files:
-        raise ToolkitError(f"the build directory {root} has no index.html, so it is not an SPA build: "
-                           f"rebuild with `{build_hint}` (or point --dir at the build output).")
+        raise ToolkitError(
+            f"the build directory {root} has no index.html, so it is not an SPA build: "
+            f"rebuild with `{build_hint}` (or point --dir at the build output)."
+        )
     return Build(root, files)
 
 
 # ---- what the bucket holds -----------------------------------------------------------------------
 @dataclass
 class Remote:
-    objects: dict[str, dict]            # key -> {"etag", "size", "modified"}
-    state: dict                         # {"live": id|None, "history": [{"id", "published_at"}]}
-    manifests: dict[str, dict]          # release id -> manifest
+    objects: dict[str, dict]  # key -> {"etag", "size", "modified"}
+    state: dict  # {"live": id|None, "history": [{"id", "published_at"}]}
+    manifests: dict[str, dict]  # release id -> manifest
 
     @property
-    def live(self) -> Optional[str]:
+    def live(self) -> str | None:
         return self.state.get("live")
 
     @property
@@ -209,8 +219,10 @@ class Remote:
 
     def vouched(self, path: str, sha256: str) -> bool:
         """A manifest written under the current rules lists this path with this content."""
-        return any(m.get("rules") == RULES and (m.get("files", {}).get(path) or [None])[0] == sha256
-                   for m in self.manifests.values())
+        return any(
+            m.get("rules") == RULES and (m.get("files", {}).get(path) or [None])[0] == sha256
+            for m in self.manifests.values()
+        )
 
     def known_other(self, path: str, etag: str, sha256: str) -> bool:
         """The object's ETag is the MD5 a manifest recorded for other content at this path: it differs."""
@@ -226,12 +238,14 @@ def _get_json(s3, bucket: str, key: str):
     try:
         return json.loads(body)
     except ValueError:
-        raise ToolkitError(f"s3://{bucket}/{key} is not valid JSON (edited by hand?): delete it and publish again.") \
-            from None
+        raise ToolkitError(
+            f"s3://{bucket}/{key} is not valid JSON (edited by hand?): delete it and publish again."
+        ) from None
 
 
 def read_remote(s3, bucket: str, *, workers: int = 8) -> Remote:
     """List the bucket and read the release records (state and manifests), the reads side by side."""
+
     def listing(prefix: str = "") -> dict[str, dict]:
         objects = {}
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
@@ -241,11 +255,14 @@ def read_remote(s3, bucket: str, *, workers: int = 8) -> Remote:
 
     def records() -> tuple[dict, dict]:
         keys = listing(RESERVED)
-        ids = [k[len(RESERVED):-len(".json")] for k in keys if k.endswith(".json") and k.count("/") == 1
-               and k != STATE_KEY]
+        ids = [
+            k[len(RESERVED) : -len(".json")]
+            for k in keys
+            if k.endswith(".json") and k.count("/") == 1 and k != STATE_KEY
+        ]
         with ThreadPoolExecutor(max_workers=workers) as inner:
             state = inner.submit(_get_json, s3, bucket, STATE_KEY) if STATE_KEY in keys else None
-            manifests = dict(zip(ids, inner.map(lambda i: _get_json(s3, bucket, manifest_key(i)), ids)))
+            manifests = dict(zip(ids, inner.map(lambda i: _get_json(s3, bucket, manifest_key(i)), ids), strict=False))
             return (state.result() if state else {}), manifests
 
     try:
@@ -253,8 +270,9 @@ def read_remote(s3, bucket: str, *, workers: int = 8) -> Remote:
             everything, recs = pool.submit(listing), pool.submit(records)
             objects, (state, manifests) = everything.result(), recs.result()
     except s3.exceptions.NoSuchBucket:
-        raise ToolkitError(f"the frontend bucket {bucket} does not exist: deploy the stack "
-                           "(`inv deploy --env NAME`) and retry.") from None
+        raise ToolkitError(
+            f"the frontend bucket {bucket} does not exist: deploy the stack (`inv deploy --env NAME`) and retry."
+        ) from None
     manifests = {i: m for i, m in manifests.items() if manifest_key(i) in objects}  # listed by both
     return Remote(objects, {"live": state.get("live"), "history": state.get("history", [])}, manifests)
 
@@ -263,15 +281,15 @@ def read_remote(s3, bucket: str, *, workers: int = 8) -> Remote:
 @dataclass
 class Plan:
     release: str
-    live: Optional[str]
+    live: str | None
     write_manifest: bool
-    puts: list[tuple[str, LocalFile]]          # (key, file): assets at their path, blobs of the others
-    copies: list[LocalFile]                    # unfingerprinted files: blob -> live key; index.html last
+    puts: list[tuple[str, LocalFile]]  # (key, file): assets at their path, blobs of the others
+    copies: list[LocalFile]  # unfingerprinted files: blob -> live key; index.html last
     invalidation: list[str]
     deletes: list[str]
-    history: list[dict]                        # the state's history once this release is live
-    kept: list[str]                            # release ids kept after the prune
-    checked: int = 0                           # objects whose headers needed a HEAD request
+    history: list[dict]  # the state's history once this release is live
+    kept: list[str]  # release ids kept after the prune
+    checked: int = 0  # objects whose headers needed a HEAD request
 
     @property
     def upload_bytes(self) -> int:
@@ -288,9 +306,11 @@ class Plan:
         lines += [f"copy    {blob_key(f.sha256)} -> {f.path}  {f.content_type}  {f.cache_control}" for f in self.copies]
         lines += [f"delete  {key}" for key in self.deletes]
         lines += [f"invalidate  {p}" for p in self.invalidation]
-        lines.append(f"total: {len(self.puts)} uploads ({self.upload_bytes} bytes), {len(self.copies)} copies, "
-                     f"{len(self.deletes)} deletions, {len(self.invalidation)} invalidation paths"
-                     + ("" if self.changes_site else "; nothing changed"))
+        lines.append(
+            f"total: {len(self.puts)} uploads ({self.upload_bytes} bytes), {len(self.copies)} copies, "
+            f"{len(self.deletes)} deletions, {len(self.invalidation)} invalidation paths"
+            + ("" if self.changes_site else "; nothing changed")
+        )
         return "\n".join(lines) + "\n"
 
 
@@ -328,8 +348,7 @@ def _needed_keys(manifest: dict) -> set[str]:
     return keys
 
 
-def _in_place(s3, bucket: str, remote: Remote, key: str, f: LocalFile, *, headers: bool,
-              heads: list) -> bool:
+def _in_place(s3, bucket: str, remote: Remote, key: str, f: LocalFile, *, headers: bool, heads: list) -> bool:
     """Does ``key`` already hold exactly this file (bytes, and headers when ``headers``)?"""
     obj = remote.objects.get(key)
     if not obj or obj["size"] != f.size:
@@ -345,8 +364,9 @@ def _in_place(s3, bucket: str, remote: Remote, key: str, f: LocalFile, *, header
     return not headers or (head.get("ContentType") == f.content_type and head.get("CacheControl") == f.cache_control)
 
 
-def plan_publish(s3, bucket: str, build: Build, remote: Remote, *, keep: int = DEFAULT_KEEP,
-                 max_paths: int = DEFAULT_MAX_PATHS) -> Plan:
+def plan_publish(
+    s3, bucket: str, build: Build, remote: Remote, *, keep: int = DEFAULT_KEEP, max_paths: int = DEFAULT_MAX_PATHS
+) -> Plan:
     if keep < 0:
         raise ToolkitError(f"--keep must be 0 or more (got {keep}).")
     release, live_files = build.release, remote.live_files()
@@ -370,14 +390,14 @@ def plan_publish(s3, bucket: str, build: Build, remote: Remote, *, keep: int = D
     history = remote.history
     if remote.live != release:
         history = [e for e in history if e["id"] != release]
-        history.append({"id": release, "published_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+        history.append({"id": release, "published_at": datetime.now(UTC).isoformat(timespec="seconds")})
     kept = kept_releases(history, release, keep)
     history = [e for e in history if e["id"] in kept]
 
     deletes: list[str] = []
     if remote.live is not None:  # first publish into a bucket: leave whatever was there for one release
         needed = _needed_keys(build.manifest) | {STATE_KEY}
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         for rid, manifest in remote.manifests.items():
             pending = rid not in {e["id"] for e in remote.history} and rid != remote.live
             young = (now - remote.objects[manifest_key(rid)]["modified"]).total_seconds() < PENDING_GRACE_SECONDS
@@ -386,9 +406,18 @@ def plan_publish(s3, bucket: str, build: Build, remote: Remote, *, keep: int = D
         needed.add(manifest_key(release))
         deletes = sorted(k for k in remote.objects if k not in needed)
 
-    return Plan(release=release, live=remote.live, write_manifest=manifest_key(release) not in remote.objects,
-                puts=puts, copies=copies, invalidation=invalidation_paths(changed, max_paths=max_paths) if changed else [],
-                deletes=deletes, history=history, kept=kept, checked=len(heads))
+    return Plan(
+        release=release,
+        live=remote.live,
+        write_manifest=manifest_key(release) not in remote.objects,
+        puts=puts,
+        copies=copies,
+        invalidation=invalidation_paths(changed, max_paths=max_paths) if changed else [],
+        deletes=deletes,
+        history=history,
+        kept=kept,
+        checked=len(heads),
+    )
 
 
 # ---- doing it ------------------------------------------------------------------------------------
@@ -406,8 +435,9 @@ class Progress:
             self.done += 1
             self.bytes += size
             if self.enabled:
-                self.stream.write(f"\r{self.label}: {self.done}/{self.files} files, "
-                                  f"{self.bytes / 1e6:.1f}/{self.size / 1e6:.1f} MB")
+                self.stream.write(
+                    f"\r{self.label}: {self.done}/{self.files} files, {self.bytes / 1e6:.1f}/{self.size / 1e6:.1f} MB"
+                )
                 if self.done == self.files:
                     self.stream.write("\n")
                 self.stream.flush()
@@ -432,26 +462,46 @@ def _upload(s3, bucket: str, key: str, f: LocalFile) -> None:
     body = f.source.read_bytes()
     digest = hashlib.md5(body, usedforsecurity=False)
     if digest.hexdigest() != f.md5:
-        raise ToolkitError(f"{f.source} changed while publishing (is a build running?): "
-                           "wait for the build to finish and publish again.")
-    s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=f.content_type, CacheControl=f.cache_control,
-                  ContentMD5=base64.b64encode(digest.digest()).decode(), Metadata={"sha256": f.sha256})
+        raise ToolkitError(
+            f"{f.source} changed while publishing (is a build running?): "
+            "wait for the build to finish and publish again."
+        )
+    s3.put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=body,
+        ContentType=f.content_type,
+        CacheControl=f.cache_control,
+        ContentMD5=base64.b64encode(digest.digest()).decode(),
+        Metadata={"sha256": f.sha256},
+    )
 
 
 def _copy_live(s3, bucket: str, path: str, sha256: str) -> None:
-    s3.copy_object(Bucket=bucket, Key=path, CopySource={"Bucket": bucket, "Key": blob_key(sha256)},
-                   MetadataDirective="REPLACE", ContentType=content_type(path), CacheControl=cache_control(path),
-                   Metadata={"sha256": sha256})
+    s3.copy_object(
+        Bucket=bucket,
+        Key=path,
+        CopySource={"Bucket": bucket, "Key": blob_key(sha256)},
+        MetadataDirective="REPLACE",
+        ContentType=content_type(path),
+        CacheControl=cache_control(path),
+        Metadata={"sha256": sha256},
+    )
 
 
 def _put_json(s3, bucket: str, key: str, value: dict) -> None:
-    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(value, separators=(",", ":"), sort_keys=True).encode(),
-                  ContentType="application/json", CacheControl="no-store")
+    s3.put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=json.dumps(value, separators=(",", ":"), sort_keys=True).encode(),
+        ContentType="application/json",
+        CacheControl="no-store",
+    )
 
 
 def _delete(s3, bucket: str, keys: list[str]) -> None:
     for i in range(0, len(keys), 1000):
-        s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in keys[i:i + 1000]], "Quiet": True})
+        s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in keys[i : i + 1000]], "Quiet": True})
 
 
 def _write_live(s3, bucket: str, files: list[tuple[str, str]], workers: int) -> None:
@@ -467,41 +517,65 @@ def create_invalidation(cloudfront, distribution_id: str, paths: list[str]) -> s
     """Start an invalidation; returns its id."""
     bad = [p for p in paths if not p.startswith("/")]
     if bad or not paths:
-        raise ToolkitError(f"invalidation paths must start with '/' (got {', '.join(bad) or 'none'}): "
-                           "e.g. --paths /index.html --paths '/*'.")
-    res = cloudfront.create_invalidation(DistributionId=distribution_id, InvalidationBatch={
-        "Paths": {"Quantity": len(paths), "Items": paths}, "CallerReference": f"tmkit-{uuid.uuid4()}"})
+        raise ToolkitError(
+            f"invalidation paths must start with '/' (got {', '.join(bad) or 'none'}): "
+            "e.g. --paths /index.html --paths '/*'."
+        )
+    res = cloudfront.create_invalidation(
+        DistributionId=distribution_id,
+        InvalidationBatch={
+            "Paths": {"Quantity": len(paths), "Items": paths},
+            "CallerReference": f"tmkit-{uuid.uuid4()}",
+        },
+    )
     return res["Invalidation"]["Id"]
 
 
-def wait_invalidation(cloudfront, distribution_id: str, invalidation_id: str, *, timeout: float = 600,
-                      poll: float = 5.0) -> None:
+def wait_invalidation(
+    cloudfront, distribution_id: str, invalidation_id: str, *, timeout: float = 600, poll: float = 5.0
+) -> None:
     """Wait until the invalidation is complete (CloudFront says "Completed"; the emulator "COMPLETED")."""
     deadline = time.monotonic() + timeout
     while True:
-        status = cloudfront.get_invalidation(DistributionId=distribution_id, Id=invalidation_id)["Invalidation"]["Status"]
+        status = cloudfront.get_invalidation(DistributionId=distribution_id, Id=invalidation_id)["Invalidation"][
+            "Status"
+        ]
         if status.lower() == "completed":
             return
         if time.monotonic() + poll > deadline:
-            raise ToolkitError(f"invalidation {invalidation_id} is still {status} after {timeout:g}s. The site is "
-                               "published; the edge caches will follow when it completes. Check it with "
-                               f"`aws cloudfront get-invalidation --distribution-id {distribution_id} --id {invalidation_id}`.")
+            raise ToolkitError(
+                f"invalidation {invalidation_id} is still {status} after {timeout:g}s. The site is "
+                "published; the edge caches will follow when it completes. Check it with "
+                f"`aws cloudfront get-invalidation --distribution-id {distribution_id} --id {invalidation_id}`."
+            )
         time.sleep(poll)
 
 
 @dataclass
 class Result:
     plan: Plan
-    invalidation_id: Optional[str] = None
+    invalidation_id: str | None = None
     seconds: float = 0.0
     done: bool = False
     notes: list[str] = field(default_factory=list)
 
 
-def publish(s3, cloudfront, bucket: str, distribution_id: Optional[str], build: Build | Path | str, *,
-            keep: int = DEFAULT_KEEP, dry_run: bool = False, wait: bool = False, timeout: float = 600,
-            max_paths: int = DEFAULT_MAX_PATHS, workers: int = DEFAULT_WORKERS, poll: float = 5.0,
-            say: Callable[[str], None] = lambda m: None) -> Result:
+def publish(
+    s3,
+    cloudfront,
+    bucket: str,
+    distribution_id: str | None,
+    build: Build | Path | str,
+    *,
+    keep: int = DEFAULT_KEEP,
+    dry_run: bool = False,
+    wait: bool = False,
+    timeout: float = 600,
+    max_paths: int = DEFAULT_MAX_PATHS,
+    workers: int = DEFAULT_WORKERS,
+    poll: float = 5.0,
+    say: Callable[[str], None] = lambda m: None,
+) -> Result:
     """Publish ``build`` to ``bucket`` (see the module docstring for the order). ``distribution_id`` None: no CDN."""
     started = time.monotonic()
     if not isinstance(build, Build):
@@ -553,18 +627,34 @@ def list_releases(remote: Remote) -> list[Release]:
         manifest = remote.manifests.get(entry["id"])
         if manifest is not None:
             files = manifest.get("files", {})
-            out.append(Release(entry["id"], entry.get("published_at", "?"), len(files),
-                               sum(entry[1] for entry in files.values()), entry["id"] == remote.live))
+            out.append(
+                Release(
+                    entry["id"],
+                    entry.get("published_at", "?"),
+                    len(files),
+                    sum(entry[1] for entry in files.values()),
+                    entry["id"] == remote.live,
+                )
+            )
     return out
 
 
 def render_releases(releases: list[Release]) -> str:
-    return "".join(f"{r.id}  {r.published_at}  {r.files} files  {r.size} bytes{'  live' if r.live else ''}\n"
-                   for r in releases)
+    return "".join(
+        f"{r.id}  {r.published_at}  {r.files} files  {r.size} bytes{'  live' if r.live else ''}\n" for r in releases
+    )
 
 
-def rollback(s3, cloudfront, bucket: str, distribution_id: Optional[str], *, to: Optional[str] = None,
-             max_paths: int = DEFAULT_MAX_PATHS, workers: int = DEFAULT_WORKERS) -> tuple[str, list[str]]:
+def rollback(
+    s3,
+    cloudfront,
+    bucket: str,
+    distribution_id: str | None,
+    *,
+    to: str | None = None,
+    max_paths: int = DEFAULT_MAX_PATHS,
+    workers: int = DEFAULT_WORKERS,
+) -> tuple[str, list[str]]:
     """Make release ``to`` (default: the one published before the live one) live again.
 
     Its assets are still in the bucket (kept releases are never pruned), so this only copies its
@@ -578,19 +668,24 @@ def rollback(s3, cloudfront, bucket: str, distribution_id: Optional[str], *, to:
         raise ToolkitError(f"no release has been published to {bucket}: publish one with `inv frontend.publish`.")
     if to is None:
         if remote.live not in ids or ids.index(remote.live) + 1 >= len(ids):
-            raise ToolkitError(f"there is no release before the live one ({remote.live}) to roll back to. "
-                               f"Releases kept: {', '.join(ids)} (`inv frontend.releases`); use --to RELEASE.")
+            raise ToolkitError(
+                f"there is no release before the live one ({remote.live}) to roll back to. "
+                f"Releases kept: {', '.join(ids)} (`inv frontend.releases`); use --to RELEASE."
+            )
         to = ids[ids.index(remote.live) + 1]
     matches = [i for i in ids if i.startswith(to)] if to else []
     if len(matches) != 1:
-        raise ToolkitError(f"unknown release {to!r}: releases kept in {bucket} are {', '.join(ids)} "
-                           "(`inv frontend.releases`).")
+        raise ToolkitError(
+            f"unknown release {to!r}: releases kept in {bucket} are {', '.join(ids)} (`inv frontend.releases`)."
+        )
     to = matches[0]
     manifest = remote.manifests[to]
     missing = sorted(k for k in _needed_keys(manifest) if k not in remote.objects)
     if missing:
-        raise ToolkitError(f"release {to} is incomplete in the bucket ({len(missing)} objects missing, e.g. "
-                           f"{missing[0]}): it cannot be restored. Publish that build again instead.")
+        raise ToolkitError(
+            f"release {to} is incomplete in the bucket ({len(missing)} objects missing, e.g. "
+            f"{missing[0]}): it cannot be restored. Publish that build again instead."
+        )
     live_files = remote.live_files()
     restore = [(p, entry[0]) for p, entry in sorted(manifest["files"].items()) if not is_fingerprinted(p)]
     changed = [p for p, sha in restore if (live_files.get(p) or [None])[0] != sha]
@@ -635,8 +730,10 @@ def target(cfg) -> Target:
     outputs = stack_outputs(cfg)
     missing = [k for k in ("FrontendBucketName", "DistributionId") if not outputs.get(k)]
     if missing:
-        raise ToolkitError(f"stack {cfg.stack_name} has no {' or '.join(missing)} output: "
-                           f"redeploy it with `inv deploy --env {cfg.name}`.")
+        raise ToolkitError(
+            f"stack {cfg.stack_name} has no {' or '.join(missing)} output: "
+            f"redeploy it with `inv deploy --env {cfg.name}`."
+        )
     return Target(cfg, outputs["FrontendBucketName"], outputs["DistributionId"])
 
 
@@ -656,18 +753,25 @@ def _aws(cfg, action: str):
         except ClientError as exc:
             err = exc.response.get("Error", {})
             if err.get("Code") == "BadDigest":
-                raise ToolkitError(f"{action}: a file changed while it was uploaded (is a build running?). "
-                                   "Wait for the build to finish and publish again.") from None
-            raise ToolkitError(f"{action}: AWS refused {exc.operation_name} ({err.get('Code')}: {err.get('Message')}). "
-                               "Check that your credentials may write the frontend bucket and the distribution, "
-                               "and that the stack is deployed.") from None
+                raise ToolkitError(
+                    f"{action}: a file changed while it was uploaded (is a build running?). "
+                    "Wait for the build to finish and publish again."
+                ) from None
+            raise ToolkitError(
+                f"{action}: AWS refused {exc.operation_name} ({err.get('Code')}: {err.get('Message')}). "
+                "Check that your credentials may write the frontend bucket and the distribution, "
+                "and that the stack is deployed."
+            ) from None
+
     return ctx()
 
 
 def publish_env(cfg, build_dir: Path | str, *, say: Callable[[str], None] = lambda m: None, **options) -> Result:
     build = scan_build(build_dir, build_hint=f"inv frontend.build --env {cfg.name}")
-    say(f"{len(build.files)} files, {sum(f.size for f in build.files.values())} bytes in {build_dir}; "
-        f"release {build.release}")
+    say(
+        f"{len(build.files)} files, {sum(f.size for f in build.files.values())} bytes in {build_dir}; "
+        f"release {build.release}"
+    )
     with _aws(cfg, f"publishing the frontend of {cfg.stack_name}"):
         t = target(cfg)
         s3, cloudfront = t.clients(options.get("workers", DEFAULT_WORKERS))
@@ -691,7 +795,7 @@ def releases_env(cfg) -> list[Release]:
         return list_releases(read_remote(s3, t.bucket))
 
 
-def rollback_env(cfg, to: Optional[str] = None) -> tuple[str, list[str]]:
+def rollback_env(cfg, to: str | None = None) -> tuple[str, list[str]]:
     with _aws(cfg, f"rolling back the frontend of {cfg.stack_name}"):
         t = target(cfg)
         s3, cloudfront = t.clients()

@@ -9,6 +9,7 @@ value is the placeholder counts as not seeded (the Lambda answers 503 for it).
 Values never leave this module except towards Secrets Manager: nothing here prints, logs or puts
 a value into an exception message.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -16,8 +17,9 @@ import dataclasses
 import getpass as _getpass
 import json
 import logging
-from datetime import datetime, timezone
-from typing import Callable, Optional, TextIO
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TextIO
 
 from tmkit.aws import aws_errors, client
 from tmkit.config import EnvConfig
@@ -29,7 +31,7 @@ MAX_VALUE_BYTES = 65536  # Secrets Manager's limit for SecretString
 SEEDED, UNSEEDED, MISSING, DELETED = "seeded", "unseeded", "missing", "scheduled for deletion"
 
 
-def is_placeholder(value: Optional[str]) -> bool:
+def is_placeholder(value: str | None) -> bool:
     """True for the value CloudFormation generates (JSON with ``"tmkit": "unseeded"``)."""
     if value is None:
         return False
@@ -51,7 +53,9 @@ def _deploy_hint(cfg: EnvConfig) -> str:
 @contextlib.contextmanager
 def _no_wire_logging():
     """botocore logs request and response bodies at DEBUG: keep secret traffic out of any debug log."""
-    names = ["boto3", "botocore"] + [n for n in logging.root.manager.loggerDict if n.startswith(("boto3.", "botocore."))]
+    names = ["boto3", "botocore"] + [
+        n for n in logging.root.manager.loggerDict if n.startswith(("boto3.", "botocore."))
+    ]
     saved = [(lg, lg.level) for lg in map(logging.getLogger, names)]
     for lg, _ in saved:
         lg.setLevel(max(lg.getEffectiveLevel(), logging.INFO))
@@ -64,38 +68,50 @@ def _no_wire_logging():
 
 # ---- reading the value ------------------------------------------------------------------------
 
-def read_value(key: str, *, from_file: Optional[str] = None, stdin: Optional[TextIO] = None,
-               prompt: Optional[Callable[[str], str]] = None) -> str:
+
+def read_value(
+    key: str, *, from_file: str | None = None, stdin: TextIO | None = None, prompt: Callable[[str], str] | None = None
+) -> str:
     """The value to store: from ``from_file``, else piped standard input, else a hidden prompt (asked twice).
 
     Exactly one trailing newline is removed from a file or piped input. Empty values are refused.
     """
     from tmkit.ui import read_hidden
 
-    value, source = read_hidden(f"value for {key}", flag="--from-file", from_file=from_file, stdin=stdin,
-                                prompt=prompt or _getpass.getpass)
+    value, source = read_hidden(
+        f"value for {key}", flag="--from-file", from_file=from_file, stdin=stdin, prompt=prompt or _getpass.getpass
+    )
     if not value.strip():
-        raise ToolkitError(f"the value for {key} from {source} is empty. Nothing was changed. Pipe the value in "
-                           f"(`printf %s \"$VALUE\" | inv secrets.put ... {key}`), type it at the prompt, "
-                           "or use --from-file PATH.")
+        raise ToolkitError(
+            f"the value for {key} from {source} is empty. Nothing was changed. Pipe the value in "
+            f'(`printf %s "$VALUE" | inv secrets.put ... {key}`), type it at the prompt, '
+            "or use --from-file PATH."
+        )
     if len(value.encode("utf-8")) > MAX_VALUE_BYTES:
-        raise ToolkitError(f"the value for {key} is larger than Secrets Manager's limit of {MAX_VALUE_BYTES} bytes. "
-                           "Nothing was changed; store a smaller value.")
+        raise ToolkitError(
+            f"the value for {key} is larger than Secrets Manager's limit of {MAX_VALUE_BYTES} bytes. "
+            "Nothing was changed; store a smaller value."
+        )
     if is_placeholder(value):
-        raise ToolkitError(f"the value for {key} is the toolkit's placeholder ({{\"{PLACEHOLDER_FIELD}\": "
-                           f"\"{PLACEHOLDER_VALUE}\"}}), which would count as not seeded. Nothing was changed; "
-                           "give the real value.")
+        raise ToolkitError(
+            f'the value for {key} is the toolkit\'s placeholder ({{"{PLACEHOLDER_FIELD}": '
+            f'"{PLACEHOLDER_VALUE}"}}), which would count as not seeded. Nothing was changed; '
+            "give the real value."
+        )
     return value
 
 
 # ---- writing -----------------------------------------------------------------------------------
 
+
 def require_declared(cfg: EnvConfig, key: str) -> None:
     if key not in cfg.secrets:
         declared = ", ".join(cfg.secrets) or "(none)"
-        raise ToolkitError(f"secret key {key!r} is not declared for environment '{cfg.name}' "
-                           f"(declared: {declared}). Check the spelling, or add it to `secrets = [...]` in "
-                           f"envs/{cfg.name}.toml and run `inv deploy --env {cfg.name}` so the stack creates it.")
+        raise ToolkitError(
+            f"secret key {key!r} is not declared for environment '{cfg.name}' "
+            f"(declared: {declared}). Check the spelling, or add it to `secrets = [...]` in "
+            f"envs/{cfg.name}.toml and run `inv deploy --env {cfg.name}` so the stack creates it."
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,42 +134,55 @@ def put(cfg: EnvConfig, key: str, value: str) -> PutResult:
     try:
         with aws_errors(cfg, f"writing secret {name}"), _no_wire_logging():
             if sm.describe_secret(SecretId=name).get("DeletedDate"):
-                raise ToolkitError(f"secret {name} is scheduled for deletion (was the stack destroyed?). Nothing "
-                                   "was changed. If the stack is deployed, restore it with `aws secretsmanager "
-                                   f"restore-secret --secret-id {name}`; if it was destroyed, remove the name with "
-                                   f"`aws secretsmanager delete-secret --secret-id {name} "
-                                   f"--force-delete-without-recovery`, then `inv deploy --env {cfg.name}`.")
+                raise ToolkitError(
+                    f"secret {name} is scheduled for deletion (was the stack destroyed?). Nothing "
+                    "was changed. If the stack is deployed, restore it with `aws secretsmanager "
+                    f"restore-secret --secret-id {name}`; if it was destroyed, remove the name with "
+                    f"`aws secretsmanager delete-secret --secret-id {name} "
+                    f"--force-delete-without-recovery`, then `inv deploy --env {cfg.name}`."
+                )
             response = sm.put_secret_value(SecretId=name, SecretString=value)
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
         if code == "ResourceNotFoundException":
-            raise ToolkitError(f"secret {name} does not exist: the stack {cfg.stack_name} is not deployed, or was "
-                               f"deployed before {key} was declared. Nothing was changed; {_deploy_hint(cfg)}, "
-                               "then run this command again.") from None
+            raise ToolkitError(
+                f"secret {name} does not exist: the stack {cfg.stack_name} is not deployed, or was "
+                f"deployed before {key} was declared. Nothing was changed; {_deploy_hint(cfg)}, "
+                "then run this command again."
+            ) from None
         if code in ("AccessDeniedException", "AccessDenied"):
-            raise ToolkitError(f"AWS denied writing secret {name}. Use credentials allowed "
-                               "secretsmanager:DescribeSecret and PutSecretValue on it and retry.") from None
-        raise ToolkitError(f"writing secret {name} failed ({code or 'unknown error'}). Check the secret in the "
-                           "AWS console and retry.") from None
+            raise ToolkitError(
+                f"AWS denied writing secret {name}. Use credentials allowed "
+                "secretsmanager:DescribeSecret and PutSecretValue on it and retry."
+            ) from None
+        raise ToolkitError(
+            f"writing secret {name} failed ({code or 'unknown error'}). Check the secret in the AWS console and retry."
+        ) from None
     return PutResult(key=key, name=name, version_id=response["VersionId"])
 
 
 # ---- reporting ---------------------------------------------------------------------------------
+
 
 @dataclasses.dataclass(frozen=True)
 class SecretStatus:
     key: str
     name: str
     state: str  # SEEDED | UNSEEDED | MISSING | DELETED
-    last_changed: Optional[datetime] = None
+    last_changed: datetime | None = None
 
     @property
     def seeded(self) -> bool:
         return self.state == SEEDED
 
     def as_dict(self) -> dict:
-        return {"key": self.key, "name": self.name, "state": self.state, "seeded": self.seeded,
-                "last_changed": self.last_changed.isoformat() if self.last_changed else None}
+        return {
+            "key": self.key,
+            "name": self.name,
+            "state": self.state,
+            "seeded": self.seeded,
+            "last_changed": self.last_changed.isoformat() if self.last_changed else None,
+        }
 
 
 def _status(cfg: EnvConfig, sm, key: str) -> SecretStatus:
@@ -168,7 +197,7 @@ def _status(cfg: EnvConfig, sm, key: str) -> SecretStatus:
         raise
     changed = meta.get("LastChangedDate") or meta.get("CreatedDate")
     if changed is not None and changed.tzinfo is None:
-        changed = changed.replace(tzinfo=timezone.utc)
+        changed = changed.replace(tzinfo=UTC)
     if meta.get("DeletedDate"):
         return SecretStatus(key, name, DELETED, changed)
     try:
@@ -193,15 +222,19 @@ def statuses(cfg: EnvConfig) -> list[SecretStatus]:
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
         if code in ("AccessDeniedException", "AccessDenied"):
-            raise ToolkitError(f"AWS denied reading the secrets of {cfg.stack_name}. Use credentials allowed "
-                               "secretsmanager:DescribeSecret and GetSecretValue on them and retry.") from None
-        raise ToolkitError(f"reading the secrets of {cfg.stack_name} failed ({code or 'unknown error'}). "
-                           "Retry, and check them in the AWS console.") from None
+            raise ToolkitError(
+                f"AWS denied reading the secrets of {cfg.stack_name}. Use credentials allowed "
+                "secretsmanager:DescribeSecret and GetSecretValue on them and retry."
+            ) from None
+        raise ToolkitError(
+            f"reading the secrets of {cfg.stack_name} failed ({code or 'unknown error'}). "
+            "Retry, and check them in the AWS console."
+        ) from None
 
 
 def table_rows(items: list[SecretStatus]) -> list[tuple[str, str, str, str]]:
     def when(s: SecretStatus) -> str:
-        return s.last_changed.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC") if s.last_changed else "-"
+        return s.last_changed.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if s.last_changed else "-"
 
     return [(s.key, s.name, s.state, when(s)) for s in items]
 
@@ -210,7 +243,7 @@ def to_json(items: list[SecretStatus]) -> str:
     return json.dumps([s.as_dict() for s in items], indent=2)
 
 
-def check(cfg: EnvConfig, items: Optional[list[SecretStatus]] = None) -> list[SecretStatus]:
+def check(cfg: EnvConfig, items: list[SecretStatus] | None = None) -> list[SecretStatus]:
     """Raise ToolkitError naming every declared key that is not seeded; return the statuses otherwise."""
     items = statuses(cfg) if items is None else items
     bad = [s for s in items if not s.seeded]
@@ -221,5 +254,6 @@ def check(cfg: EnvConfig, items: Optional[list[SecretStatus]] = None) -> list[Se
     if any(s.state in (MISSING, DELETED) for s in bad):
         fixes.append(f"For missing ones, {_deploy_hint(cfg)}.")
     fixes.append(f"Seed each with {_put_hint(cfg)}.")
-    raise ToolkitError(f"{len(bad)} of {len(items)} secrets of environment '{cfg.name}' are not seeded: {listed}. "
-                       + " ".join(fixes))
+    raise ToolkitError(
+        f"{len(bad)} of {len(items)} secrets of environment '{cfg.name}' are not seeded: {listed}. " + " ".join(fixes)
+    )

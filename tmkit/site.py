@@ -5,10 +5,11 @@ One place for what CloudFront does in front of the SPA bucket. The CDK construct
 error responses from it, and ``inv local.serve`` (tmkit/localserve.py) applies the same rules when it
 serves the bucket from the emulator. Pure data and functions: no AWS, no CDK imports.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 # ---- routing ---------------------------------------------------------------------------------------
 INDEX = "/index.html"  # the app shell (also CloudFront's default root object)
@@ -32,7 +33,7 @@ function handler(event) {
 
 def spa_rewrite(uri: str) -> str:
     """The URI the origin is asked for: ``SPA_ROUTING_JS`` in Python (same input, same output)."""
-    last = uri[uri.rfind("/") + 1:]
+    last = uri[uri.rfind("/") + 1 :]
     return INDEX if "." not in last else uri
 
 
@@ -46,6 +47,7 @@ SERVER_ERROR_PAGE = "/error.html"
 @dataclass(frozen=True)
 class ErrorResponse:
     """CloudFront custom error response: origin status -> page path, viewer status, error caching TTL."""
+
     status: int
     page: str
     response_status: int
@@ -65,18 +67,20 @@ REFERRER_POLICY = "strict-origin-when-cross-origin"
 
 def content_security_policy(connect_sources: Iterable[str] = ()) -> str:
     """The CSP; ``connect_sources`` are the origins the SPA may call besides itself (API, Cognito)."""
-    return "; ".join([
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data:",
-        "font-src 'self' data:",
-        "connect-src " + " ".join(["'self'", *connect_sources]),
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data:",
+            "font-src 'self' data:",
+            "connect-src " + " ".join(["'self'", *connect_sources]),
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
 
 
 def security_headers(connect_sources: Iterable[str] = ()) -> dict[str, str]:

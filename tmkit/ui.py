@@ -3,10 +3,11 @@
 stdout carries only the data a task was asked for (so ``inv outputs.env > frontend/.env`` works);
 everything else goes through ``say``.
 """
+
 from __future__ import annotations
 
 import sys
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from tmkit.errors import ToolkitError
 
@@ -25,7 +26,7 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
     """A plain aligned table on stderr."""
     rows = [[str(c) for c in r] for r in rows]
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
-    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=False)).rstrip()  # noqa: E731
     say(line(headers))
     say(line(["-" * w for w in widths]))
     for r in rows:
@@ -57,12 +58,16 @@ def read_hidden(label: str, *, flag: str, from_file=None, stdin=None, prompt=Non
     if from_file is not None:
         path = Path(from_file).expanduser()
         if not path.is_file():
-            raise ToolkitError(f"{flag} {from_file}: no such file. Give the path of a file that holds only the {label}.")
+            raise ToolkitError(
+                f"{flag} {from_file}: no such file. Give the path of a file that holds only the {label}."
+            )
         try:
             text, source = path.read_text(encoding="utf-8"), f"the file {from_file}"
         except UnicodeDecodeError:
-            raise ToolkitError(f"{flag} {from_file}: the file is not UTF-8 text. Save the {label} as UTF-8 text "
-                               "(base64-encode binary data) and retry.") from None
+            raise ToolkitError(
+                f"{flag} {from_file}: the file is not UTF-8 text. Save the {label} as UTF-8 text "
+                "(base64-encode binary data) and retry."
+            ) from None
     elif stdin is not None and not stdin.isatty():
         text, source = stdin.read(), "standard input"
     else:

@@ -6,6 +6,7 @@ whose DynamoDB permissions are limited to the caller's partition via ``dynamodb:
 The Lambda's permissions live in a separate ``AWS::IAM::Policy`` so the data-access role can
 trust the Lambda role without a circular dependency.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,11 +23,26 @@ RUNTIME = lambda_.Runtime.PYTHON_3_14
 STAGE = "api"
 # Every route the handler serves. /health is public; the rest need a Cognito ID token.
 PUBLIC_ROUTES = ("health",)
-PRIVATE_ROUTES = ("me", "tasks", "tasks/{id}", "milestones", "milestones/{id}", "drivers", "drivers/{id}",
-                  "integrations/status", "integrations/{key}")
+PRIVATE_ROUTES = (
+    "me",
+    "tasks",
+    "tasks/{id}",
+    "milestones",
+    "milestones/{id}",
+    "drivers",
+    "drivers/{id}",
+    "integrations/status",
+    "integrations/{key}",
+)
 ITEM_ACTIONS = (
-    "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-    "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
 )
 # The session tag the Lambda sets when assuming the data-access role (the caller's Cognito sub).
 LEADING_KEYS_CONDITION = {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["USER#${aws:PrincipalTag/sub}"]}}
@@ -34,26 +50,47 @@ CODE_EXCLUDES = ["**/__pycache__", "**/*.pyc", ".pytest_cache", "tests", ".env"]
 
 
 class Api(Construct):
-    def __init__(self, scope: Construct, id: str, *, name_prefix: str, environment_name: str,
-                 code_dir: Path, layer_dir: Path, table_arn: str, table_name: str,
-                 secret_arns: list[str], secrets_prefix: str, secret_keys: list[str], secret_max_age_seconds: int,
-                 log_retention_days: int, removal_policy: RemovalPolicy) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        name_prefix: str,
+        environment_name: str,
+        code_dir: Path,
+        layer_dir: Path,
+        table_arn: str,
+        table_name: str,
+        secret_arns: list[str],
+        secrets_prefix: str,
+        secret_keys: list[str],
+        secret_max_age_seconds: int,
+        log_retention_days: int,
+        removal_policy: RemovalPolicy,
+    ) -> None:
         super().__init__(scope, id)
         region = Stack.of(self).region
 
         # ---- Cognito ---------------------------------------------------------------------
         self.user_pool = cognito.UserPool(
-            self, "UserPool",
+            self,
+            "UserPool",
             user_pool_name=f"{name_prefix}-users",
             self_sign_up_enabled=False,
             sign_in_aliases=cognito.SignInAliases(email=True),
             sign_in_case_sensitive=False,
             auto_verify=cognito.AutoVerifiedAttrs(email=True),
             standard_attributes=cognito.StandardAttributes(
-                email=cognito.StandardAttribute(required=True, mutable=True)),
+                email=cognito.StandardAttribute(required=True, mutable=True)
+            ),
             password_policy=cognito.PasswordPolicy(
-                min_length=12, require_lowercase=True, require_uppercase=True, require_digits=True,
-                require_symbols=True, temp_password_validity=Duration.days(3)),
+                min_length=12,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_digits=True,
+                require_symbols=True,
+                temp_password_validity=Duration.days(3),
+            ),
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
             mfa=cognito.Mfa.OPTIONAL,
             mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
@@ -76,30 +113,55 @@ class Api(Construct):
 
         # ---- Lambda: logs, roles, function -------------------------------------------------
         self.function_name = f"{name_prefix}-api"
-        self.log_group = _log_group(self, "FunctionLogs", log_retention_days,
-                                    log_group_name=f"/aws/lambda/{self.function_name}")
-        self.role = iam.Role(self, "FunctionRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-                             description=f"{name_prefix} API Lambda (logs, secrets, assume the data-access role)")
+        self.log_group = _log_group(
+            self, "FunctionLogs", log_retention_days, log_group_name=f"/aws/lambda/{self.function_name}"
+        )
+        self.role = iam.Role(
+            self,
+            "FunctionRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"{name_prefix} API Lambda (logs, secrets, assume the data-access role)",
+        )
         self.data_role = iam.Role(
-            self, "DataAccessRole",
+            self,
+            "DataAccessRole",
             assumed_by=iam.ArnPrincipal(self.role.role_arn).with_session_tags(),
             description=f"{name_prefix} per-user DynamoDB access (session tag sub)",
             max_session_duration=Duration.hours(1),
-            inline_policies={"PerUserItems": iam.PolicyDocument(statements=[iam.PolicyStatement(
-                actions=list(ITEM_ACTIONS), resources=[table_arn], conditions=LEADING_KEYS_CONDITION)])},
+            inline_policies={
+                "PerUserItems": iam.PolicyDocument(
+                    statements=[
+                        iam.PolicyStatement(
+                            actions=list(ITEM_ACTIONS), resources=[table_arn], conditions=LEADING_KEYS_CONDITION
+                        )
+                    ]
+                )
+            },
         )
-        self.role.add_to_policy(iam.PolicyStatement(
-            sid="WriteOwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-            resources=[self.log_group.log_group_arn]))
-        self.role.add_to_policy(iam.PolicyStatement(
-            sid="AssumeDataAccessRole", actions=["sts:AssumeRole", "sts:TagSession"],
-            resources=[self.data_role.role_arn]))
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="WriteOwnLogs",
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[self.log_group.log_group_arn],
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="AssumeDataAccessRole",
+                actions=["sts:AssumeRole", "sts:TagSession"],
+                resources=[self.data_role.role_arn],
+            )
+        )
         if secret_arns:
-            self.role.add_to_policy(iam.PolicyStatement(
-                sid="ReadDeclaredSecrets", actions=["secretsmanager:GetSecretValue"], resources=list(secret_arns)))
+            self.role.add_to_policy(
+                iam.PolicyStatement(
+                    sid="ReadDeclaredSecrets", actions=["secretsmanager:GetSecretValue"], resources=list(secret_arns)
+                )
+            )
 
         layer = lambda_.LayerVersion(
-            self, "Dependencies",
+            self,
+            "Dependencies",
             code=lambda_.Code.from_asset(str(layer_dir)),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[lambda_.Architecture.X86_64],
@@ -107,7 +169,8 @@ class Api(Construct):
             removal_policy=RemovalPolicy.DESTROY,
         )
         self.function = lambda_.Function(
-            self, "Function",
+            self,
+            "Function",
             function_name=self.function_name,
             runtime=RUNTIME,
             architecture=lambda_.Architecture.X86_64,
@@ -138,13 +201,35 @@ class Api(Construct):
         # stack sets it to its own role, so the role is retained: destroying one environment must
         # not break logging for the others.
         cw_role = iam.Role(
-            self, "CloudWatchRole", assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            self,
+            "CloudWatchRole",
+            assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
             description="API Gateway account logging role (shared by every environment in this region)",
-            inline_policies={"PushLogs": iam.PolicyDocument(statements=[iam.PolicyStatement(
-                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogGroups",
-                         "logs:DescribeLogStreams", "logs:PutLogEvents", "logs:GetLogEvents", "logs:FilterLogEvents"],
-                resources=[Stack.of(self).format_arn(service="logs", resource="log-group", resource_name="*",
-                                                     arn_format=ArnFormat.COLON_RESOURCE_NAME)])])},
+            inline_policies={
+                "PushLogs": iam.PolicyDocument(
+                    statements=[
+                        iam.PolicyStatement(
+                            actions=[
+                                "logs:CreateLogGroup",
+                                "logs:CreateLogStream",
+                                "logs:DescribeLogGroups",
+                                "logs:DescribeLogStreams",
+                                "logs:PutLogEvents",
+                                "logs:GetLogEvents",
+                                "logs:FilterLogEvents",
+                            ],
+                            resources=[
+                                Stack.of(self).format_arn(
+                                    service="logs",
+                                    resource="log-group",
+                                    resource_name="*",
+                                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                                )
+                            ],
+                        )
+                    ]
+                )
+            },
         )
         cw_role.apply_removal_policy(RemovalPolicy.RETAIN)
         account = apigw.CfnAccount(self, "Account", cloud_watch_role_arn=cw_role.role_arn)
@@ -152,7 +237,8 @@ class Api(Construct):
 
         self.access_logs = _log_group(self, "AccessLogs", log_retention_days)
         self.rest_api = apigw.RestApi(
-            self, "RestApi",
+            self,
+            "RestApi",
             rest_api_name=f"{name_prefix}-api",
             description=f"{name_prefix} API",
             cloud_watch_role=False,
@@ -161,8 +247,16 @@ class Api(Construct):
                 stage_name=STAGE,
                 access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
                 access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
-                    caller=False, http_method=True, ip=True, protocol=True, request_time=True,
-                    resource_path=True, response_length=True, status=True, user=True),
+                    caller=False,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
+                ),
                 logging_level=apigw.MethodLoggingLevel.ERROR,
                 data_trace_enabled=False,  # never log request/response bodies
                 throttling_rate_limit=50,
@@ -170,12 +264,17 @@ class Api(Construct):
             ),
         )
         # Execution logs: API Gateway would create this group itself, with no retention.
-        execution_logs = _log_group(self, "ExecutionLogs", log_retention_days,
-                                    log_group_name=f"API-Gateway-Execution-Logs_{self.rest_api.rest_api_id}/{STAGE}")
+        execution_logs = _log_group(
+            self,
+            "ExecutionLogs",
+            log_retention_days,
+            log_group_name=f"API-Gateway-Execution-Logs_{self.rest_api.rest_api_id}/{STAGE}",
+        )
         self.rest_api.deployment_stage.node.add_dependency(account, execution_logs)
 
         validator = self.rest_api.add_request_validator(
-            "RequestValidator", validate_request_body=True, validate_request_parameters=True)
+            "RequestValidator", validate_request_body=True, validate_request_parameters=True
+        )
         authorizer = apigw.CognitoUserPoolsAuthorizer(self, "Authorizer", cognito_user_pools=[self.user_pool])
         integration = apigw.LambdaIntegration(self.function, allow_test_invoke=False)
         self.resources: list[apigw.Resource] = []
@@ -185,8 +284,14 @@ class Api(Construct):
             if path in PUBLIC_ROUTES:
                 resource.add_method("GET", integration, request_validator=validator)
             else:
-                resource.add_method("ANY", integration, request_validator=validator, request_parameters=params or None,
-                                    authorizer=authorizer, authorization_type=apigw.AuthorizationType.COGNITO)
+                resource.add_method(
+                    "ANY",
+                    integration,
+                    request_validator=validator,
+                    request_parameters=params or None,
+                    authorizer=authorizer,
+                    authorization_type=apigw.AuthorizationType.COGNITO,
+                )
             self.resources.append(resource)
         self.api_origin = f"https://{self.rest_api.rest_api_id}.execute-api.{region}.amazonaws.com"
         self.cognito_origin = f"https://cognito-idp.{region}.amazonaws.com"
@@ -194,18 +299,27 @@ class Api(Construct):
     def allow_browser_origin(self, origin: str) -> None:
         """Let the SPA at ``origin`` call the API: CORS preflight, CORS on gateway errors, ``ALLOWED_ORIGIN``."""
         for resource in self.resources:
-            resource.add_cors_preflight(allow_origins=[origin], allow_headers=["Authorization", "Content-Type"],
-                                        allow_methods=apigw.Cors.ALL_METHODS, max_age=Duration.hours(1))
-        for kind, rtype in (("Default4xx", apigw.ResponseType.DEFAULT_4_XX), ("Default5xx", apigw.ResponseType.DEFAULT_5_XX)):
-            self.rest_api.add_gateway_response(kind, type=rtype, response_headers={
-                "Access-Control-Allow-Origin": f"'{origin}'", "Vary": "'Origin'"})
+            resource.add_cors_preflight(
+                allow_origins=[origin],
+                allow_headers=["Authorization", "Content-Type"],
+                allow_methods=apigw.Cors.ALL_METHODS,
+                max_age=Duration.hours(1),
+            )
+        for kind, rtype in (
+            ("Default4xx", apigw.ResponseType.DEFAULT_4_XX),
+            ("Default5xx", apigw.ResponseType.DEFAULT_5_XX),
+        ):
+            self.rest_api.add_gateway_response(
+                kind, type=rtype, response_headers={"Access-Control-Allow-Origin": f"'{origin}'", "Vary": "'Origin'"}
+            )
         self.function.add_environment("ALLOWED_ORIGIN", origin)
 
 
 def _log_group(scope: Construct, id: str, retention_days: int, **kwargs) -> logs.LogGroup:
     """A log group with retention in days (any CloudWatch value; the config validated it). Logs are not data:
     they go with the stack."""
-    group = logs.LogGroup(scope, id, retention=logs.RetentionDays.INFINITE, removal_policy=RemovalPolicy.DESTROY,
-                          **kwargs)
+    group = logs.LogGroup(
+        scope, id, retention=logs.RetentionDays.INFINITE, removal_policy=RemovalPolicy.DESTROY, **kwargs
+    )
     group.node.default_child.retention_in_days = retention_days
     return group

@@ -6,6 +6,7 @@ CloudFormation needs either ``SecretString`` or ``GenerateSecretString``; we gen
 not seeded; ``inv secrets.put`` writes the real value as a new version. Encryption: the
 AWS-managed key ``aws/secretsmanager`` (no ``KmsKeyId``).
 """
+
 from __future__ import annotations
 
 import re
@@ -32,7 +33,8 @@ class AppSecrets(Construct):
         self.secrets: dict[str, secretsmanager.Secret] = {}
         for key, name in names.items():
             secret = secretsmanager.Secret(
-                self, logical_id(key),
+                self,
+                logical_id(key),
                 secret_name=name,
                 description=f"{key}: set with `inv secrets.put`; a placeholder until then",
                 generate_secret_string=secretsmanager.SecretStringGenerator(

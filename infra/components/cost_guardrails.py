@@ -3,6 +3,7 @@
 The budget counts only costs tagged ``environment=<env>``: activate ``environment`` as a
 cost-allocation tag in the Billing console once per account, or the budget sees no spend.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,20 +21,34 @@ def amount_string(value: float) -> str:
 
 
 class CostGuardrails(Construct):
-    def __init__(self, scope: Construct, id: str, *, name_prefix: str, environment_name: str,
-                 monthly_limit_usd: float, emails: list[str], anomaly_monitor: bool) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        name_prefix: str,
+        environment_name: str,
+        monthly_limit_usd: float,
+        emails: list[str],
+        anomaly_monitor: bool,
+    ) -> None:
         super().__init__(scope, id)
         subscribers = [budgets.CfnBudget.SubscriberProperty(subscription_type="EMAIL", address=e) for e in emails]
 
         def notify(kind: str, threshold: int):
             return budgets.CfnBudget.NotificationWithSubscribersProperty(
                 notification=budgets.CfnBudget.NotificationProperty(
-                    notification_type=kind, comparison_operator="GREATER_THAN",
-                    threshold=threshold, threshold_type="PERCENTAGE"),
-                subscribers=subscribers)
+                    notification_type=kind,
+                    comparison_operator="GREATER_THAN",
+                    threshold=threshold,
+                    threshold_type="PERCENTAGE",
+                ),
+                subscribers=subscribers,
+            )
 
         self.budget = budgets.CfnBudget(
-            self, "MonthlyBudget",
+            self,
+            "MonthlyBudget",
             budget=budgets.CfnBudget.BudgetDataProperty(
                 budget_name=f"{name_prefix}-monthly",
                 budget_type="COST",
@@ -48,21 +63,30 @@ class CostGuardrails(Construct):
         self.anomaly_monitor = None
         if anomaly_monitor:
             self.anomaly_monitor = ce.CfnAnomalyMonitor(
-                self, "AnomalyMonitor",
+                self,
+                "AnomalyMonitor",
                 monitor_name=f"{name_prefix}-anomalies",
                 monitor_type="CUSTOM",
                 monitor_specification=json.dumps(
-                    {"Tags": {"Key": TAG_KEY, "Values": [environment_name], "MatchOptions": ["EQUALS"]}},
-                    sort_keys=True),
+                    {"Tags": {"Key": TAG_KEY, "Values": [environment_name], "MatchOptions": ["EQUALS"]}}, sort_keys=True
+                ),
             )
             ce.CfnAnomalySubscription(
-                self, "AnomalySubscription",
+                self,
+                "AnomalySubscription",
                 subscription_name=f"{name_prefix}-anomalies",
                 frequency="DAILY",
                 monitor_arn_list=[self.anomaly_monitor.attr_monitor_arn],
                 subscribers=[ce.CfnAnomalySubscription.SubscriberProperty(type="EMAIL", address=e) for e in emails],
                 # Alert on anomalies whose total impact is at least 10 % of the monthly budget.
-                threshold_expression=json.dumps({"Dimensions": {
-                    "Key": "ANOMALY_TOTAL_IMPACT_ABSOLUTE", "MatchOptions": ["GREATER_THAN_OR_EQUAL"],
-                    "Values": [amount_string(max(monthly_limit_usd / 10, 1))]}}, sort_keys=True),
+                threshold_expression=json.dumps(
+                    {
+                        "Dimensions": {
+                            "Key": "ANOMALY_TOTAL_IMPACT_ABSOLUTE",
+                            "MatchOptions": ["GREATER_THAN_OR_EQUAL"],
+                            "Values": [amount_string(max(monthly_limit_usd / 10, 1))],
+                        }
+                    },
+                    sort_keys=True,
+                ),
             )

@@ -14,14 +14,15 @@ The caller's partition always comes from the ``sub`` claim in
 is simply not found (404). The handler is a pure Lambda-proxy function: ``inv local.serve``
 builds REST v1 events (see ``tm_api.events``) and calls it in-process.
 """
+
 from __future__ import annotations
 
 import os
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import boto3
 from aws_lambda_powertools import Logger
@@ -39,8 +40,12 @@ logger = Logger()  # service name and level from POWERTOOLS_SERVICE_NAME / LOG_L
 # stack to the CloudFront URL, as in the API's preflight responses); without it (local server, tests) any origin.
 # debug=False / log_event=False explicitly: the Powertools env switches that would print whole events
 # (with the caller's token and the request body) cannot be turned on by configuration.
-app = APIGatewayRestResolver(debug=False, cors=CORSConfig(allow_origin=os.environ.get("ALLOWED_ORIGIN", "*"), max_age=600,
-                                                          allow_headers=["Authorization", "Content-Type"]))
+app = APIGatewayRestResolver(
+    debug=False,
+    cors=CORSConfig(
+        allow_origin=os.environ.get("ALLOWED_ORIGIN", "*"), max_age=600, allow_headers=["Authorization", "Content-Type"]
+    ),
+)
 MAX_PAGE = 100
 
 
@@ -59,10 +64,12 @@ _deps_lock = threading.Lock()
 def build_deps(settings: Settings, *, session=None, clock: Callable[[], float] = time.time) -> Deps:
     """The container's long-lived objects. ``session`` and ``clock`` are seams for tests and benchmarks."""
     session = session or boto3.session.Session()
-    credentials = UserCredentials(session, settings.data_access_role_arn, endpoint_url=settings.endpoint_url,
-                                  clock=clock)
-    return Deps(settings=settings, store=ItemStore(settings.table_name, credentials),
-                secrets=Secrets(settings, clock=clock))
+    credentials = UserCredentials(
+        session, settings.data_access_role_arn, endpoint_url=settings.endpoint_url, clock=clock
+    )
+    return Deps(
+        settings=settings, store=ItemStore(settings.table_name, credentials), secrets=Secrets(settings, clock=clock)
+    )
 
 
 def deps() -> Deps:
@@ -107,11 +114,14 @@ def page_params() -> tuple[int, str | None]:
     limit_raw = app.current_event.get_query_string_value("limit", "") or str(MAX_PAGE)
     after = app.current_event.get_query_string_value("nextToken", "") or None
     if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= MAX_PAGE:
-        raise InvalidInput(f"limit must be a whole number from 1 to {MAX_PAGE}",
-                           [{"field": "limit", "message": f"must be 1..{MAX_PAGE}"}])
+        raise InvalidInput(
+            f"limit must be a whole number from 1 to {MAX_PAGE}",
+            [{"field": "limit", "message": f"must be 1..{MAX_PAGE}"}],
+        )
     if after is not None and not is_id(after):
-        raise InvalidInput("nextToken is not a token this API returned",
-                           [{"field": "nextToken", "message": "invalid token"}])
+        raise InvalidInput(
+            "nextToken is not a token this API returned", [{"field": "nextToken", "message": "invalid token"}]
+        )
     return int(limit_raw), after
 
 
@@ -128,8 +138,12 @@ def health():
 @app.get("/me")
 def me():
     found = claims()
-    return {"sub": found["sub"], "email": found.get("email"), "username": found.get("cognito:username"),
-            "environment": deps().settings.environment}
+    return {
+        "sub": found["sub"],
+        "email": found.get("email"),
+        "username": found.get("cognito:username"),
+        "environment": deps().settings.environment,
+    }
 
 
 def register(entity: Entity) -> None:
@@ -217,13 +231,20 @@ def _service_error(exc: ServiceError):
 @app.exception_handler(Exception)
 def _unexpected(exc: Exception):
     logger.exception("unhandled error")
-    return json_response(500, {"statusCode": 500, "message": "internal error; see the function's logs "
-                                                            f"(request {app.current_event.request_context.request_id})"})
+    return json_response(
+        500,
+        {
+            "statusCode": 500,
+            "message": "internal error; see the function's logs "
+            f"(request {app.current_event.request_context.request_id})",
+        },
+    )
 
 
 # ---- entry point ----------------------------------------------------------------------------
 class LocalContext:
     """Stand-in for the Lambda context when the handler runs in-process (``inv local.serve``)."""
+
     function_name = "timemanagement-api-local"
     function_version = "$LATEST"
     memory_limit_in_mb = 128

@@ -7,6 +7,7 @@ and `inv local.serve` running as its own process.
 
 Then: sign in, create a task, open a deep link directly, reload, and see the task; a missing asset is a 404.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,15 +26,25 @@ from tmkit import paths
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 EMAIL = "browser@example.com"
 PASSWORD = "Browser-Test-Pw-7!"
 TASK = "Plan the quarterly review"
 TIMEOUT_MS = 20_000  # an upper bound for each wait, not a speed claim
 # The tasks under test, wired as the lead wires them into the "local" collection.
-PROGRAM = ("import sys; from invoke import Collection, Program; from tmkit.tasks import local_serve; "
-           "Program(namespace=Collection(Collection('local', local_serve.serve, local_serve.user))).run(sys.argv[1:])")
+PROGRAM = (
+    "import sys; from invoke import Collection, Program; from tmkit.tasks import local_serve; "
+    "Program(namespace=Collection(Collection('local', local_serve.serve, local_serve.user))).run(sys.argv[1:])"
+)
 
 
 def require_chromium() -> None:
@@ -41,8 +52,10 @@ def require_chromium() -> None:
         return
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{CHROMIUM} is missing in CI: `.ci/run` installs it (scripts/install-browser.sh).")
-    pytest.skip(f"{CHROMIUM} is missing: install it with `sudo apt-get install -y chromium` "
-                "(or scripts/install-browser.sh) to run the browser test.")
+    pytest.skip(
+        f"{CHROMIUM} is missing: install it with `sudo apt-get install -y chromium` "
+        "(or scripts/install-browser.sh) to run the browser test."
+    )
 
 
 def build_spa(cfg, outputs: dict, out_dir: Path) -> Path:
@@ -53,8 +66,14 @@ def build_spa(cfg, outputs: dict, out_dir: Path) -> Path:
     if not vite.exists():
         pytest.fail(f"{vite} is missing: install the frontend's dependencies with `make setup`.")
     env = {**os.environ, **frontend_vars(cfg, outputs)}
-    subprocess.run([str(vite), "build", "--outDir", str(out_dir), "--emptyOutDir", "--logLevel", "warn"],
-                   cwd=paths.FRONTEND_DIR, env=env, check=True, timeout=300, stdout=sys.stderr)
+    subprocess.run(
+        [str(vite), "build", "--outDir", str(out_dir), "--emptyOutDir", "--logLevel", "warn"],
+        cwd=paths.FRONTEND_DIR,
+        env=env,
+        check=True,
+        timeout=300,
+        stdout=sys.stderr,
+    )
     return out_dir
 
 
@@ -88,13 +107,23 @@ def served(tmp_path_factory):
 
         dist = build_spa(cfg, outputs, tmp / "dist")
         publish.publish(client(cfg, "s3"), None, outputs["FrontendBucketName"], None, dist)
-        subprocess.run([sys.executable, "-c", PROGRAM, "inv", "local.user", "--env", cfg.name, EMAIL],
-                       input=PASSWORD + "\n", text=True, env=tmkit_env(cfg), check=True, timeout=120,
-                       capture_output=True)
+        subprocess.run(
+            [sys.executable, "-c", PROGRAM, "inv", "local.user", "--env", cfg.name, EMAIL],
+            input=PASSWORD + "\n",
+            text=True,
+            env=tmkit_env(cfg),
+            check=True,
+            timeout=120,
+            capture_output=True,
+        )
         port = free_port()
-        proc = subprocess.Popen([sys.executable, "-c", PROGRAM, "inv", "local.serve", "--env", cfg.name,
-                                 "--port", str(port)], env=tmkit_env(cfg), cwd=paths.ROOT,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", PROGRAM, "inv", "local.serve", "--env", cfg.name, "--port", str(port)],
+            env=tmkit_env(cfg),
+            cwd=paths.ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         url = f"http://127.0.0.1:{port}"
         try:
             wait_until_serving(url, proc)

@@ -4,6 +4,7 @@ Two emulator-backed test environments (`e2ea`, `e2eb`, copies of envs/local.toml
 emulator; the tests run in file order: bootstrap, parallel deploy, real outputs, no-op redeploy, destroy, then the
 failure paths. Every CLI run is bounded by a timeout.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,7 +22,11 @@ from tests.helpers import free_port
 from tmkit.paths import ENVS_DIR, ROOT
 
 pytestmark = pytest.mark.e2e
-INV = [str(ROOT / ".venv" / "bin" / "inv")] if (ROOT / ".venv" / "bin" / "inv").exists() else [sys.executable, "-m", "invoke"]
+INV = (
+    [str(ROOT / ".venv" / "bin" / "inv")]
+    if (ROOT / ".venv" / "bin" / "inv").exists()
+    else [sys.executable, "-m", "invoke"]
+)
 CLI_TIMEOUT = 300
 
 
@@ -40,15 +45,29 @@ class Cli:
             self.env.pop(var, None)
 
     def __call__(self, *args: str, check: bool = True, timeout: int = CLI_TIMEOUT) -> subprocess.CompletedProcess:
-        proc = subprocess.run([*INV, *args], cwd=ROOT, env=self.env, capture_output=True, text=True,
-                              timeout=timeout, stdin=subprocess.DEVNULL)
+        proc = subprocess.run(
+            [*INV, *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
         if check and proc.returncode != 0:
             pytest.fail(f"inv {' '.join(args)} exited {proc.returncode}\n{proc.stderr[-3000:]}")
         return proc
 
     def popen(self, *args: str) -> subprocess.Popen:
-        return subprocess.Popen([*INV, *args], cwd=ROOT, env=self.env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+        return subprocess.Popen(
+            [*INV, *args],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +77,12 @@ def world(tmp_path_factory):
     env_file(envs, "e2ea", port)
     env_file(envs, "e2eb", port)
     env_file(envs, "e2edown", free_port())  # nothing listens there
-    env_file(envs, "e2eprod", port, {'removal_policy = "destroy"': 'protected = true\nremoval_policy = "retain"',
-                                     "pitr = false": "pitr = true"})
+    env_file(
+        envs,
+        "e2eprod",
+        port,
+        {'removal_policy = "destroy"': 'protected = true\nremoval_policy = "retain"', "pitr = false": "pitr = true"},
+    )
     cli = Cli(envs)
     cli("local.up", "--env", "e2ea")
     from tmkit.config import load_env
@@ -217,7 +240,9 @@ def test_protected_deploy_and_destroy_need_confirmation(world):
     cli, cfgs = world
     proc = cli("deploy", "--env", "e2eprod", check=False)
     assert proc.returncode == 1 and "--yes" in proc.stderr
-    with pytest.raises(Exception):
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError):
         aws(cfgs["e2eprod"], "cloudformation").describe_stacks(StackName="TimeManagement-e2eprod")
     proc = cli("destroy", "--env", "e2eprod", "--yes", check=False)
     assert proc.returncode == 1 and "--yes --force" in proc.stderr
@@ -229,9 +254,12 @@ def test_credentials_for_the_wrong_account(tmp_path):
     """A second emulator that answers as account 111111111111: the env expects 123456789012."""
     port = free_port()
     env_file(tmp_path, "wrongacct", port)
-    moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            env={**os.environ, "MOTO_ACCOUNT_ID": "111111111111"},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    moto = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        env={**os.environ, "MOTO_ACCOUNT_ID": "111111111111"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.time() + 30
         while time.time() < deadline:
@@ -253,9 +281,12 @@ def test_a_failed_deploy_names_the_resource_and_a_corrected_rerun_succeeds(world
     cli, cfgs = world
     cfg = cfgs["e2eb"]
     ddb = aws(cfg, "dynamodb")
-    ddb.create_table(TableName="TimeManagement-e2eb-data", BillingMode="PAY_PER_REQUEST",
-                     AttributeDefinitions=[{"AttributeName": "x", "AttributeType": "S"}],
-                     KeySchema=[{"AttributeName": "x", "KeyType": "HASH"}])
+    ddb.create_table(
+        TableName="TimeManagement-e2eb-data",
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "x", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "x", "KeyType": "HASH"}],
+    )
     proc = cli("deploy", "--env", "e2eb", check=False)
     assert proc.returncode == 1
     assert "AWS::DynamoDB::Table" in proc.stderr and "deploy of TimeManagement-e2eb failed" in proc.stderr

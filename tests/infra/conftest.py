@@ -1,4 +1,5 @@
 """Synthesize the CDK app once per session: one App holding every environment in envs/ (local included)."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """DeployRoleStack (infra/deploy_role.py): OIDC trust, least-privilege permissions, cdk-nag, cfn-lint."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,8 @@ from tmkit.errors import ToolkitError  # noqa: E402
 REPO = "my-org/time-management"
 ENVS = ["dev", "qa", "prod"]
 ACCOUNT = "111111111111"
-REGION = "us-east-1"           # the region of envs/dev|qa|prod.toml: every ARN follows the env files
-STACK_REGION = "eu-west-1"     # where the role stack itself is deployed (IAM is global)
+REGION = "us-east-1"  # the region of envs/dev|qa|prod.toml: every ARN follows the env files
+STACK_REGION = "eu-west-1"  # where the role stack itself is deployed (IAM is global)
 OIDC = "token.actions.githubusercontent.com"
 
 
@@ -28,9 +29,9 @@ def text(value) -> str:
     if isinstance(value, str):
         return value
     if "Ref" in value:
-        return "${%s}" % value["Ref"]
+        return "${{{}}}".format(value["Ref"])
     if "Fn::GetAtt" in value:
-        return "${%s}" % ".".join(value["Fn::GetAtt"])
+        return "${{{}}}".format(".".join(value["Fn::GetAtt"]))
     return "".join(text(p) for p in value["Fn::Join"][1])
 
 
@@ -80,8 +81,9 @@ def test_creates_the_github_oidc_provider_as_a_plain_resource_not_a_custom_resou
     assert provider["Properties"]["Url"] == f"https://{OIDC}"
     assert provider["Properties"]["ClientIdList"] == ["sts.amazonaws.com"]
     types = {v["Type"] for v in template["Resources"].values()}
-    assert not any(t.startswith("Custom::") or t in ("AWS::Lambda::Function", "AWS::CloudFormation::CustomResource")
-                   for t in types), types
+    assert not any(
+        t.startswith("Custom::") or t in ("AWS::Lambda::Function", "AWS::CloudFormation::CustomResource") for t in types
+    ), types
 
 
 def test_deploy_role_trusts_only_the_listed_github_environments_of_the_repository(template):
@@ -163,13 +165,26 @@ def test_tags_and_outputs(template):
         tags = {t["Key"]: t["Value"] for t in res["Properties"]["Tags"]}
         assert tags["project-name"] == "TimeManagement" and tags["managed-by"] == "cdk"
     outputs = template["Outputs"]
-    assert outputs["DeployRoleArn"]["Value"] == {"Fn::GetAtt": [next(iter(
-        k for k in resources(template, "AWS::IAM::Role") if k.startswith("DeployRole"))), "Arn"]}
+    assert outputs["DeployRoleArn"]["Value"] == {
+        "Fn::GetAtt": [
+            next(iter(k for k in resources(template, "AWS::IAM::Role") if k.startswith("DeployRole"))),
+            "Arn",
+        ]
+    }
     assert text(outputs["DiffRoleArn"]["Value"]).startswith("${DiffRole")
 
 
-@pytest.mark.parametrize("repo", ["", "time-management", "my-org/time-management/extra", "my org/x", "o/r*",
-                                  "https://github.com/my-org/time-management"])
+@pytest.mark.parametrize(
+    "repo",
+    [
+        "",
+        "time-management",
+        "my-org/time-management/extra",
+        "my org/x",
+        "o/r*",
+        "https://github.com/my-org/time-management",
+    ],
+)
 def test_a_bad_repository_is_refused_with_the_expected_form(repo):
     with pytest.raises(ToolkitError, match="owner/repo"):
         DeployRoleStack(cdk.App(), github_repo=repo, environments=ENVS)
@@ -192,11 +207,18 @@ def test_arns_follow_each_environment_file(write_env):
     """An environment in another region (and a new env file) is covered with that region's ARNs."""
     write_env("staging", base="qa", replace={'region = "us-east-1"': 'region = "eu-central-1"'})
     granted = grants(synth(environments=["dev", "staging"]), "DeployRole")
-    assert arn("cloudformation", "stack/TimeManagement-staging/*", "eu-central-1") in granted["cloudformation:DescribeStacks"]
-    assert f"arn:${{AWS::Partition}}:s3:::timemanagement-staging-frontend-{ACCOUNT}-eu-central-1" in granted["s3:ListBucket"]
+    assert (
+        arn("cloudformation", "stack/TimeManagement-staging/*", "eu-central-1")
+        in granted["cloudformation:DescribeStacks"]
+    )
+    assert (
+        f"arn:${{AWS::Partition}}:s3:::timemanagement-staging-frontend-{ACCOUNT}-eu-central-1"
+        in granted["s3:ListBucket"]
+    )
     assert {r.split(f"-role-{ACCOUNT}-")[1] for r in granted["sts:AssumeRole"]} == {"us-east-1", "eu-central-1"}
-    assert granted["ssm:GetParameter"] == {arn("ssm", "parameter/cdk-bootstrap/hnb659fds/version", r)
-                                          for r in ("us-east-1", "eu-central-1")}
+    assert granted["ssm:GetParameter"] == {
+        arn("ssm", "parameter/cdk-bootstrap/hnb659fds/version", r) for r in ("us-east-1", "eu-central-1")
+    }
 
 
 def _nag_findings(tmp_path, acknowledge: bool, monkeypatch) -> list[str]:
@@ -224,7 +246,8 @@ def test_cdk_nag_acknowledgements_cover_only_the_resource_wildcards(tmp_path, mo
     assert wildcards == sorted(
         [f"arn:<AWS::Partition>:cloudformation:{REGION}:<AWS::AccountId>:stack/TimeManagement-{e}/*" for e in ENVS]
         + [f"arn:<AWS::Partition>:s3:::timemanagement-{e}-frontend-<AWS::AccountId>-{REGION}/*" for e in ENVS]
-        + ["arn:<AWS::Partition>:cloudfront::<AWS::AccountId>:distribution/*"])
+        + ["arn:<AWS::Partition>:cloudfront::<AWS::AccountId>:distribution/*"]
+    )
 
 
 def test_cfn_lint_passes_and_synth_is_deterministic():

@@ -1,4 +1,5 @@
 """cdk-nag clean, cfn-lint clean, the SPA routing function's logic, byte-identical synths, env selection."""
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from infra import nag
-from tmkit.site import SPA_ROUTING_JS
 from tmkit.paths import ROOT
+from tmkit.site import SPA_ROUTING_JS
 
 from .conftest import ENV_NAMES
 
@@ -77,7 +78,8 @@ def test_spa_routing_function_logic():
     harness = SPA_ROUTING_JS + (
         "\nconst uris = JSON.parse(process.argv[1]);"
         "\nconst out = {}; for (const u of uris) { out[u] = handler({request: {uri: u, headers: {}}}).uri; }"
-        "\nprocess.stdout.write(JSON.stringify(out));")
+        "\nprocess.stdout.write(JSON.stringify(out));"
+    )
     proc = subprocess.run(["node", "-e", harness, json.dumps(list(cases))], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == cases
@@ -91,8 +93,7 @@ def run_app(outdir, *, environment=None, context=None, dotenv_root=None, seed="0
         env["ENVIRONMENT"] = environment
     if context is not None:
         env["CDK_CONTEXT_JSON"] = json.dumps(context)  # what `cdk synth -c env=NAME` hands the app
-    return subprocess.run([PYTHON, "-m", "infra.app"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run([PYTHON, "-m", "infra.app"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
 
 
 def synthesized(outdir) -> list[str]:

@@ -1,4 +1,5 @@
 """tmkit.lambda_build: keyed by the requirements' hash, built once, atomically; synth never runs pip."""
+
 from __future__ import annotations
 
 import sys
@@ -15,7 +16,8 @@ def fake_pip(tmp_path):
     """A stand-in for `python -m pip` that records its calls and fills --target (or fails on demand)."""
     script = tmp_path / "fake_pip.py"
     log = tmp_path / "pip-calls.log"
-    script.write_text(textwrap.dedent(f"""
+    script.write_text(
+        textwrap.dedent(f"""
         import os, sys
         args = sys.argv[1:]
         open({str(log)!r}, "a").write(" ".join(args) + "\\n")
@@ -28,7 +30,8 @@ def fake_pip(tmp_path):
         open(os.path.join(target, "pkg", "__init__.py"), "w").write("X = 1\\n")
         open(os.path.join(target, "pkg", "__pycache__", "x.pyc"), "w").write("junk")
         open(os.path.join(target, "bin", "tool"), "w").write("#!/some/venv/python\\n")
-    """))
+    """)
+    )
     return [sys.executable, str(script)], log
 
 
@@ -54,8 +57,14 @@ def test_build_once_then_no_op(tmp_path, reqs, fake_pip):
     assert (built / "python" / "pkg" / "__init__.py").read_text() == "X = 1\n"
     assert not list(built.rglob("__pycache__")) and not (built / "python" / "bin").exists()  # machine-specific bits
     call = log.read_text()
-    for option in ("--platform manylinux2014_x86_64", "--only-binary=:all:", "--python-version 3.14",
-                   "--implementation cp", "--no-compile", f"-r {reqs}"):
+    for option in (
+        "--platform manylinux2014_x86_64",
+        "--only-binary=:all:",
+        "--python-version 3.14",
+        "--implementation cp",
+        "--no-compile",
+        f"-r {reqs}",
+    ):
         assert option in call
     assert lambda_build.ensure_layer(reqs, layers, pip=pip) == built
     assert len(log.read_text().splitlines()) == 1  # second call did not run pip

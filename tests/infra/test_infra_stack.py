@@ -1,4 +1,5 @@
 """The synthesized stack of every environment file, against FR-1..FR-6 and the house rules."""
+
 from __future__ import annotations
 
 import json
@@ -9,11 +10,31 @@ from aws_cdk.assertions import Match
 from infra.components.app_secrets import UNSEEDED_TEMPLATE, logical_id
 from tmkit.site import NOT_FOUND_PAGE, SERVER_ERROR_PAGE, SPA_ROUTING_JS
 
-CONTRACT_OUTPUTS = {"ApiUrl", "UserPoolId", "UserPoolClientId", "Region", "DistributionId", "DistributionDomainName",
-                    "SiteUrl", "FrontendBucketName", "TableName", "SecretNames", "DataAccessRoleArn",
-                    "ApiFunctionName", "EnvironmentName"}
-LAMBDA_ENV_VARS = {"TABLE_NAME", "DATA_ACCESS_ROLE_ARN", "SECRETS_PREFIX", "SECRET_KEYS", "SECRET_MAX_AGE_SECONDS",
-                   "ENVIRONMENT", "POWERTOOLS_SERVICE_NAME", "LOG_LEVEL"}
+CONTRACT_OUTPUTS = {
+    "ApiUrl",
+    "UserPoolId",
+    "UserPoolClientId",
+    "Region",
+    "DistributionId",
+    "DistributionDomainName",
+    "SiteUrl",
+    "FrontendBucketName",
+    "TableName",
+    "SecretNames",
+    "DataAccessRoleArn",
+    "ApiFunctionName",
+    "EnvironmentName",
+}
+LAMBDA_ENV_VARS = {
+    "TABLE_NAME",
+    "DATA_ACCESS_ROLE_ARN",
+    "SECRETS_PREFIX",
+    "SECRET_KEYS",
+    "SECRET_MAX_AGE_SECONDS",
+    "ENVIRONMENT",
+    "POWERTOOLS_SERVICE_NAME",
+    "LOG_LEVEL",
+}
 
 
 def deletion(cfg) -> str:
@@ -34,9 +55,14 @@ def test_table(env):
     assert lid == "DataTable"  # stateful: the logical id never changes
     props = table["Properties"]
     assert props["TableName"] == f"TimeManagement-{env.cfg.name}-data"
-    assert props["KeySchema"] == [{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}]
+    assert props["KeySchema"] == [
+        {"AttributeName": "PK", "KeyType": "HASH"},
+        {"AttributeName": "SK", "KeyType": "RANGE"},
+    ]
     assert sorted(props["AttributeDefinitions"], key=lambda a: a["AttributeName"]) == [
-        {"AttributeName": "PK", "AttributeType": "S"}, {"AttributeName": "SK", "AttributeType": "S"}]
+        {"AttributeName": "PK", "AttributeType": "S"},
+        {"AttributeName": "SK", "AttributeType": "S"},
+    ]
     assert props["BillingMode"] == "PAY_PER_REQUEST"
     assert "ProvisionedThroughput" not in props
     assert props["SSESpecification"] == {"SSEEnabled": True}
@@ -60,14 +86,23 @@ def test_bucket(env):
     if env.cfg.is_local:
         assert props["BucketName"] == f"timemanagement-local-frontend-123456789012-{env.cfg.region}"
     else:
-        assert props["BucketName"] == {"Fn::Join": ["", [f"timemanagement-{env.cfg.name}-frontend-",
-                                                         {"Ref": "AWS::AccountId"}, f"-{env.cfg.region}"]]}
+        assert props["BucketName"] == {
+            "Fn::Join": [
+                "",
+                [f"timemanagement-{env.cfg.name}-frontend-", {"Ref": "AWS::AccountId"}, f"-{env.cfg.region}"],
+            ]
+        }
         assert name == {"Ref": "FrontendBucket"}
     assert props["PublicAccessBlockConfiguration"] == {
-        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
     assert props["VersioningConfiguration"] == {"Status": "Enabled"}
     assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"] == [
-        {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+    ]
     rules = props["LifecycleConfiguration"]["Rules"]
     assert any(r["Status"] == "Enabled" and r["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30} for r in rules)
     assert "WebsiteConfiguration" not in props  # not a public website: CloudFront only
@@ -104,7 +139,8 @@ def test_distribution(env):
     assert behavior["CachePolicyId"] == "658327ea-f89d-4fab-a63d-7e88639e58f6"  # CachingOptimized
     fn_id, _ = env.one("AWS::CloudFront::Function")
     assert behavior["FunctionAssociations"] == [
-        {"EventType": "viewer-request", "FunctionARN": {"Fn::GetAtt": [fn_id, "FunctionARN"]}}]
+        {"EventType": "viewer-request", "FunctionARN": {"Fn::GetAtt": [fn_id, "FunctionARN"]}}
+    ]
     headers_id, _ = env.one("AWS::CloudFront::ResponseHeadersPolicy")
     assert behavior["ResponseHeadersPolicyId"] == {"Ref": headers_id}
     assert cfg["HttpVersion"] == "http2and3"
@@ -152,7 +188,8 @@ def test_security_headers(env):
 def test_secrets(env):
     secrets = env.of_type("AWS::SecretsManager::Secret")
     assert {s["Properties"]["Name"] for s in secrets.values()} == {
-        f"TimeManagement-{env.cfg.name}/{k}" for k in env.cfg.secrets}
+        f"TimeManagement-{env.cfg.name}/{k}" for k in env.cfg.secrets
+    }
     assert set(secrets) == {logical_id(k) for k in env.cfg.secrets}  # stable logical ids
     for secret in secrets.values():
         props = secret["Properties"]
@@ -188,7 +225,8 @@ def test_lambda_reads_exactly_the_declared_secrets(env):
     assert _actions(st) == ["secretsmanager:GetSecretValue"] or st["Action"] == "secretsmanager:GetSecretValue"
     resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
     assert sorted(resources, key=json.dumps) == sorted(
-        [{"Ref": logical_id(k)} for k in env.cfg.secrets], key=json.dumps)  # Ref of a secret = its full ARN
+        [{"Ref": logical_id(k)} for k in env.cfg.secrets], key=json.dumps
+    )  # Ref of a secret = its full ARN
 
 
 def test_lambda_role_permissions_are_scoped(env):
@@ -214,8 +252,13 @@ def test_data_access_role_is_partition_scoped(env):
     (st,) = _statements(policy["PolicyDocument"])
     assert st["Resource"] == {"Fn::GetAtt": ["DataTable", "Arn"]}
     assert st["Condition"] == {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["USER#${aws:PrincipalTag/sub}"]}}
-    assert {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-            "dynamodb:Query"} <= set(_actions(st))
+    assert {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:Query",
+    } <= set(_actions(st))
     assert "dynamodb:Scan" not in _actions(st)  # a Scan cannot be limited to one partition
 
 
@@ -226,7 +269,7 @@ def test_lambda_function(env):
     assert props["Handler"] == "app.handler"
     assert props["FunctionName"] == f"TimeManagement-{env.cfg.name}-api"
     variables = props["Environment"]["Variables"]
-    assert LAMBDA_ENV_VARS <= set(variables)
+    assert set(variables) >= LAMBDA_ENV_VARS
     assert variables["SECRETS_PREFIX"] == f"TimeManagement-{env.cfg.name}/"
     assert variables["SECRET_KEYS"] == ",".join(env.cfg.secrets)
     assert variables["SECRET_MAX_AGE_SECONDS"] == str(env.cfg.secret_cache_seconds)
@@ -267,11 +310,22 @@ def test_api(env):
         parent = res["Properties"]["ParentId"]
         prefix = paths.get(parent.get("Ref"), "") if "Ref" in parent else ""
         paths[lid] = f"{prefix}/{res['Properties']['PathPart']}"
-    methods = {(paths[m["Properties"]["ResourceId"]["Ref"]], m["Properties"]["HttpMethod"]): m["Properties"]
-               for m in env.of_type("AWS::ApiGateway::Method").values()}
+    methods = {
+        (paths[m["Properties"]["ResourceId"]["Ref"]], m["Properties"]["HttpMethod"]): m["Properties"]
+        for m in env.of_type("AWS::ApiGateway::Method").values()
+    }
     assert methods[("/health", "GET")]["AuthorizationType"] == "NONE"
-    for path in ("/me", "/tasks", "/tasks/{id}", "/milestones", "/milestones/{id}", "/drivers", "/drivers/{id}",
-                 "/integrations/status", "/integrations/{key}"):
+    for path in (
+        "/me",
+        "/tasks",
+        "/tasks/{id}",
+        "/milestones",
+        "/milestones/{id}",
+        "/drivers",
+        "/drivers/{id}",
+        "/integrations/status",
+        "/integrations/{key}",
+    ):
         m = methods[(path, "ANY")]
         assert m["AuthorizationType"] == "COGNITO_USER_POOLS" and m["AuthorizerId"] == {"Ref": auth_id}
         assert m["RequestValidatorId"] == {"Ref": validator_id}
@@ -292,8 +346,11 @@ def test_cognito(env):
     _, client = env.one("AWS::Cognito::UserPoolClient")
     cprops = client["Properties"]
     assert cprops["GenerateSecret"] is False
-    assert set(cprops["ExplicitAuthFlows"]) >= {"ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH",
-                                                "ALLOW_ADMIN_USER_PASSWORD_AUTH"}
+    assert set(cprops["ExplicitAuthFlows"]) >= {
+        "ALLOW_USER_PASSWORD_AUTH",
+        "ALLOW_USER_SRP_AUTH",
+        "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+    }
     assert cprops["UserPoolId"] == {"Ref": "UserPool"}
 
 
@@ -305,8 +362,10 @@ def test_budget(env):
     assert float(data["BudgetLimit"]["Amount"]) == env.cfg.budget.monthly_limit_usd
     assert data["BudgetLimit"]["Unit"] == "USD"
     assert data["CostFilters"] == {"TagKeyValue": [f"user:environment${env.cfg.name}"]}
-    notes = {(n["Notification"]["NotificationType"], n["Notification"]["Threshold"]): n
-             for n in budget["Properties"]["NotificationsWithSubscribers"]}
+    notes = {
+        (n["Notification"]["NotificationType"], n["Notification"]["Threshold"]): n
+        for n in budget["Properties"]["NotificationsWithSubscribers"]
+    }
     assert set(notes) == {("ACTUAL", 80), ("FORECASTED", 100)}
     for n in notes.values():
         assert n["Notification"]["ThresholdType"] == "PERCENTAGE"
@@ -319,7 +378,7 @@ def test_budget(env):
 
 def test_outputs(env):
     outputs = env.json["Outputs"]
-    assert CONTRACT_OUTPUTS <= set(outputs)
+    assert set(outputs) >= CONTRACT_OUTPUTS
     assert outputs["EnvironmentName"]["Value"] == env.cfg.name
     assert outputs["SecretNames"]["Value"] == ",".join(f"TimeManagement-{env.cfg.name}/{k}" for k in env.cfg.secrets)
     assert outputs["TableName"]["Value"] == {"Ref": "DataTable"}
@@ -369,12 +428,16 @@ def test_no_wildcard_iam_action_anywhere(env):
             for action in _actions(st):
                 if "*" in action:
                     assert (st["Effect"], action, st.get("Condition")) == (
-                        "Deny", "s3:*", {"Bool": {"aws:SecureTransport": "false"}}), f"wildcard action {action!r}"
+                        "Deny",
+                        "s3:*",
+                        {"Bool": {"aws:SecureTransport": "false"}},
+                    ), f"wildcard action {action!r}"
 
 
 def test_no_custom_resources(env):
     types = {r["Type"] for r in env.json["Resources"].values()}
     assert not {t for t in types if t.startswith("Custom::") or t == "AWS::CloudFormation::CustomResource"}
     assert list(env.of_type("AWS::Lambda::Function")) == [
-        env.stack.resolve(env.stack.api.function.node.default_child.logical_id)]  # no provider Lambdas
+        env.stack.resolve(env.stack.api.function.node.default_child.logical_id)
+    ]  # no provider Lambdas
     assert "AWS::CDK::Metadata" not in types

@@ -1,5 +1,6 @@
 """Session-tag credentials of the data-access role: one AssumeRole per user per credential lifetime,
 renewed before expiry, bounded cache. STS is moto in-process; time is a controlled clock."""
+
 import time
 from datetime import timedelta
 
@@ -17,19 +18,30 @@ USERS = [f"{n:08x}-0000-4000-8000-000000000000" for n in range(6)]
 
 @pytest.fixture
 def creds(monkeypatch):
-    for var, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for var, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(var, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     # One controlled clock for the cache and for the expiry STS (moto) stamps on new credentials.
     skew = [0.0]
     monkeypatch.setattr(sts_models, "utcnow", lambda: utcnow() + timedelta(seconds=skew[0]))
     with mock_aws():
-        cache = UserCredentials(boto3.session.Session(), ROLE_ARN, max_users=3, refresh_margin=300,
-                                duration_seconds=3600, clock=lambda: time.time() + skew[0])
+        cache = UserCredentials(
+            boto3.session.Session(),
+            ROLE_ARN,
+            max_users=3,
+            refresh_margin=300,
+            duration_seconds=3600,
+            clock=lambda: time.time() + skew[0],
+        )
         calls = []
-        cache.sts.meta.events.register("before-parameter-build.sts.AssumeRole",
-                                       lambda params, **_: calls.append(dict(params)))
+        cache.sts.meta.events.register(
+            "before-parameter-build.sts.AssumeRole", lambda params, **_: calls.append(dict(params))
+        )
         yield cache, calls, skew
 
 
@@ -41,8 +53,12 @@ def test_one_assume_role_per_user_within_the_lifetime(creds):
     skew[0] += 3600 - 301  # still more than the margin before expiry
     assert cache.client(USERS[0]) is first
     assert len(calls) == 1
-    assert calls[0] == {"RoleArn": ROLE_ARN, "RoleSessionName": session_name(USERS[0]), "DurationSeconds": 3600,
-                        "Tags": [{"Key": "sub", "Value": USERS[0]}]}
+    assert calls[0] == {
+        "RoleArn": ROLE_ARN,
+        "RoleSessionName": session_name(USERS[0]),
+        "DurationSeconds": 3600,
+        "Tags": [{"Key": "sub", "Value": USERS[0]}],
+    }
 
 
 def test_renewed_within_the_margin_before_expiry(creds):
@@ -66,13 +82,13 @@ def test_the_cache_is_bounded_and_least_recently_used_goes_first(creds):
     cache, calls, _ = creds
     for user in USERS[:3]:
         cache.client(user)
-    cache.client(USERS[0])          # USERS[0] is now the most recently used
-    cache.client(USERS[3])          # evicts USERS[1]
+    cache.client(USERS[0])  # USERS[0] is now the most recently used
+    cache.client(USERS[3])  # evicts USERS[1]
     assert len(cache) == 3 and len(calls) == 4
     cache.client(USERS[0])
     cache.client(USERS[2])
-    assert len(calls) == 4          # still cached
-    cache.client(USERS[1])          # was evicted: assumed again
+    assert len(calls) == 4  # still cached
+    cache.client(USERS[1])  # was evicted: assumed again
     assert len(calls) == 5 and len(cache) == 3
 
 

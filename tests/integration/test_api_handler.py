@@ -3,17 +3,19 @@
 Events are REST v1 Lambda-proxy events as API Gateway's Cognito authorizer sends them; the
 handler runs exactly as in Lambda (and as ``inv local.serve`` runs it).
 """
+
 import io
 import json
 import logging
 from datetime import datetime, timedelta
 
+import app
 import boto3
 import pytest
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
+from aws_lambda_powertools.utilities.parameters import base as params_base
 from moto import mock_aws
 
-import app
-from aws_lambda_powertools.utilities.parameters import SecretsProvider, base as params_base
 from tm_api.events import rest_event
 from tm_api.models import ENTITIES
 from tm_api.settings import load_settings
@@ -57,11 +59,20 @@ class Api:
 
 
 def _aws_env(monkeypatch):
-    for var, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-                       "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1", "TABLE_NAME": TABLE,
-                       "DATA_ACCESS_ROLE_ARN": ROLE_ARN, "SECRETS_PREFIX": PREFIX,
-                       "SECRET_KEYS": "STRIPE_KEY,SMTP_PASSWORD", "SECRET_MAX_AGE_SECONDS": "300",
-                       "ENVIRONMENT": ENV, "LOG_LEVEL": "DEBUG"}.items():
+    for var, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "TABLE_NAME": TABLE,
+        "DATA_ACCESS_ROLE_ARN": ROLE_ARN,
+        "SECRETS_PREFIX": PREFIX,
+        "SECRET_KEYS": "STRIPE_KEY,SMTP_PASSWORD",
+        "SECRET_MAX_AGE_SECONDS": "300",
+        "ENVIRONMENT": ENV,
+        "LOG_LEVEL": "DEBUG",
+    }.items():
         monkeypatch.setenv(var, value)
     for var in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
         monkeypatch.delenv(var, raising=False)
@@ -72,10 +83,14 @@ def api(monkeypatch):
     _aws_env(monkeypatch)
     with mock_aws():
         boto3.client("dynamodb").create_table(
-            TableName=TABLE, BillingMode="PAY_PER_REQUEST",
+            TableName=TABLE,
+            BillingMode="PAY_PER_REQUEST",
             KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"},
-                                  {"AttributeName": "SK", "AttributeType": "S"}])
+            AttributeDefinitions=[
+                {"AttributeName": "PK", "AttributeType": "S"},
+                {"AttributeName": "SK", "AttributeType": "S"},
+            ],
+        )
         sm = boto3.client("secretsmanager")
         sm.create_secret(Name=PREFIX + "STRIPE_KEY", SecretString=PLACEHOLDER)
         sm.create_secret(Name=PREFIX + "SMTP_PASSWORD", SecretString=PLACEHOLDER)
@@ -95,8 +110,9 @@ def counting_secrets_client():
     """Install a Secrets Manager client that counts GetSecretValue calls as Powertools' default provider."""
     client = boto3.client("secretsmanager")
     calls = []
-    client.meta.events.register("before-parameter-build.secrets-manager.GetSecretValue",
-                                lambda params, **_: calls.append(params["SecretId"]))
+    client.meta.events.register(
+        "before-parameter-build.secrets-manager.GetSecretValue", lambda params, **_: calls.append(params["SecretId"])
+    )
     params_base.DEFAULT_PROVIDERS["secrets"] = SecretsProvider(boto3_client=client)
     return calls
 
@@ -113,14 +129,23 @@ def test_me_reports_the_verified_claims(api):
 
 
 PROTECTED = [("GET", "/me"), ("GET", "/integrations/status"), ("GET", "/integrations/STRIPE_KEY")] + [
-    (m, p) for e in ENTITIES for m, p in (("GET", f"/{e.collection}"), ("POST", f"/{e.collection}"),
-                                          ("GET", f"/{e.collection}/01M88ZNM5BRA1V10M4EF4X84Y3"),
-                                          ("PUT", f"/{e.collection}/01M88ZNM5BRA1V10M4EF4X84Y3"),
-                                          ("DELETE", f"/{e.collection}/01M88ZNM5BRA1V10M4EF4X84Y3"))]
+    (m, p)
+    for e in ENTITIES
+    for m, p in (
+        ("GET", f"/{e.collection}"),
+        ("POST", f"/{e.collection}"),
+        ("GET", f"/{e.collection}/01M88ZNM5BRA1V10M4EF4X84Y3"),
+        ("PUT", f"/{e.collection}/01M88ZNM5BRA1V10M4EF4X84Y3"),
+        ("DELETE", f"/{e.collection}/01M88ZNM5BRA1V10M4EF4X84Y3"),
+    )
+]
 
 
-@pytest.mark.parametrize("claims", [None, {}, {"email": "x@example.com"}, {"sub": ""}, {"sub": "a#b"}],
-                         ids=["no-authorizer", "empty", "no-sub", "blank-sub", "bad-sub"])
+@pytest.mark.parametrize(
+    "claims",
+    [None, {}, {"email": "x@example.com"}, {"sub": ""}, {"sub": "a#b"}],
+    ids=["no-authorizer", "empty", "no-sub", "blank-sub", "bad-sub"],
+)
 def test_every_protected_route_answers_401_without_a_verified_sub(api, claims):
     for method, path in PROTECTED:
         status, body = api.call(method, path, sub=None, claims=claims, body={"title": "x"})
@@ -186,8 +211,15 @@ def test_list_pages_through_everything_in_creation_order(api):
     assert seen == sorted(ids) and set(seen) == set(ids)
 
 
-@pytest.mark.parametrize("query,field", [({"limit": "0"}, "limit"), ({"limit": "101"}, "limit"),
-                                         ({"limit": "ten"}, "limit"), ({"nextToken": "USER#x"}, "nextToken")])
+@pytest.mark.parametrize(
+    "query,field",
+    [
+        ({"limit": "0"}, "limit"),
+        ({"limit": "101"}, "limit"),
+        ({"limit": "ten"}, "limit"),
+        ({"nextToken": "USER#x"}, "nextToken"),
+    ],
+)
 def test_bad_list_parameters_are_400(api, query, field):
     status, body = api.call("GET", "/tasks", query=query)
     assert status == 400 and body["errors"][0]["field"] == field
@@ -248,8 +280,9 @@ def test_every_dynamodb_request_targets_the_callers_partition_with_the_callers_s
     every key the handler sends is USER#<caller sub>, signed with a role session tagged sub=<caller sub>."""
     session = boto3.session.Session()
     ddb_calls, assumed = [], {}
-    session.events.register("before-parameter-build.dynamodb",
-                            lambda model, params, **_: ddb_calls.append((model.name, dict(params))))
+    session.events.register(
+        "before-parameter-build.dynamodb", lambda model, params, **_: ddb_calls.append((model.name, dict(params)))
+    )
     app.reset(app.build_deps(load_settings(), session=session))
     sts = app.deps().store.credentials.sts
     pending = []
@@ -258,6 +291,7 @@ def test_every_dynamodb_request_targets_the_callers_partition_with_the_callers_s
     def record(parsed, **_):
         params = pending.pop()
         assumed[parsed["Credentials"]["AccessKeyId"]] = params
+
     sts.meta.events.register("after-call.sts.AssumeRole", record)
 
     for sub in (ALICE, BOB, ALICE, BOB):
@@ -309,8 +343,10 @@ def test_missing_secret_is_503_with_a_log_line(api):
 def test_seeded_secret_works_and_its_value_never_leaves(api, capfd):
     _seed("STRIPE_KEY", CANARY)
     assert api.call("GET", "/integrations/STRIPE_KEY") == (200, {"key": "STRIPE_KEY", "configured": True})
-    assert api.call("GET", "/integrations/status") == (200, {"integrations": [
-        {"key": "STRIPE_KEY", "configured": True}, {"key": "SMTP_PASSWORD", "configured": False}]})
+    assert api.call("GET", "/integrations/status") == (
+        200,
+        {"integrations": [{"key": "STRIPE_KEY", "configured": True}, {"key": "SMTP_PASSWORD", "configured": False}]},
+    )
     assert api.call("GET", "/integrations/NOT_DECLARED")[0] == 404
     out, err = capfd.readouterr()
     everything = api.log.getvalue() + "".join(api.responses) + out + err
@@ -330,6 +366,7 @@ def test_one_secrets_manager_call_per_secret_per_cache_window(api, monkeypatch):
         @classmethod
         def now(cls, tz=None):
             return datetime.now(tz) + timedelta(seconds=301)
+
     monkeypatch.setattr(params_base, "datetime", Later)
     for _ in range(50):
         api.call("GET", "/integrations/STRIPE_KEY")
@@ -346,6 +383,7 @@ def test_a_seeded_value_is_picked_up_after_the_window(api, monkeypatch):
         @classmethod
         def now(cls, tz=None):
             return datetime.now(tz) + timedelta(seconds=301)
+
     monkeypatch.setattr(params_base, "datetime", Later)
     assert api.call("GET", "/integrations/STRIPE_KEY")[0] == 200
     assert len(calls) == 2

@@ -4,7 +4,8 @@ moto 5.2.5 does not implement ListCostAllocationTags or UpdateCostAllocationTags
 has cost categories, tags and get_cost_and_usage only), so these tests stub the two calls. The
 Stubber validates every request against the real service model and fails on any unexpected call.
 """
-from datetime import datetime, timezone
+
+from datetime import UTC, datetime
 
 import boto3
 import pytest
@@ -23,7 +24,7 @@ log_retention_days = 7
 monthly_limit_usd = 10
 emails = ["team@example.com"]
 """
-WHEN = datetime(2025, 1, 1, tzinfo=timezone.utc)
+WHEN = datetime(2025, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -37,15 +38,21 @@ def cfg(tmp_path, monkeypatch):
 def ce():
     # never reaches the network: the Stubber answers before sending (and the endpoint is a closed loopback port)
     client = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing").client(
-        "ce", region_name="us-east-1", endpoint_url="http://127.0.0.1:9")
+        "ce", region_name="us-east-1", endpoint_url="http://127.0.0.1:9"
+    )
     with Stubber(client) as stub:
         yield client, stub
         stub.assert_no_pending_responses()
 
 
 def tag(key, status):
-    return {"TagKey": key, "Type": "UserDefined", "Status": status, "LastUpdatedDate": WHEN.isoformat(),
-            "LastUsedDate": WHEN.isoformat()}
+    return {
+        "TagKey": key,
+        "Type": "UserDefined",
+        "Status": status,
+        "LastUpdatedDate": WHEN.isoformat(),
+        "LastUsedDate": WHEN.isoformat(),
+    }
 
 
 LIST_PARAMS = {"TagKeys": ["project-name", "environment"], "Type": "UserDefined"}
@@ -53,9 +60,11 @@ LIST_PARAMS = {"TagKeys": ["project-name", "environment"], "Type": "UserDefined"
 
 def test_plan_sorts_tags_by_status(cfg, ce):
     client, stub = ce
-    stub.add_response("list_cost_allocation_tags", {"CostAllocationTags": [tag("project-name", "Active"),
-                                                                           tag("environment", "Inactive")]},
-                      LIST_PARAMS)
+    stub.add_response(
+        "list_cost_allocation_tags",
+        {"CostAllocationTags": [tag("project-name", "Active"), tag("environment", "Inactive")]},
+        LIST_PARAMS,
+    )
     plan = cost.plan(cfg, client)
     assert (plan.active, plan.inactive, plan.unseen) == (("project-name",), ("environment",), ())
     assert plan.to_activate == ("environment",)
@@ -69,9 +78,16 @@ def test_plan_reports_keys_billing_has_not_seen(cfg, ce):
 
 def test_activate_sends_exactly_the_requested_keys(cfg, ce):
     client, stub = ce
-    stub.add_response("update_cost_allocation_tags_status", {"Errors": []},
-                      {"CostAllocationTagsStatus": [{"TagKey": "project-name", "Status": "Active"},
-                                                    {"TagKey": "environment", "Status": "Active"}]})
+    stub.add_response(
+        "update_cost_allocation_tags_status",
+        {"Errors": []},
+        {
+            "CostAllocationTagsStatus": [
+                {"TagKey": "project-name", "Status": "Active"},
+                {"TagKey": "environment", "Status": "Active"},
+            ]
+        },
+    )
     cost.activate(cfg, ("project-name", "environment"), client)
 
 
@@ -82,8 +98,10 @@ def test_activate_nothing_makes_no_call(cfg, ce):
 
 def test_activate_reports_per_tag_errors_with_the_fix(cfg, ce):
     client, stub = ce
-    stub.add_response("update_cost_allocation_tags_status", {"Errors": [
-        {"TagKey": "environment", "Code": "TagKeysNotFoundException", "Message": "Tag key not found"}]})
+    stub.add_response(
+        "update_cost_allocation_tags_status",
+        {"Errors": [{"TagKey": "environment", "Code": "TagKeysNotFoundException", "Message": "Tag key not found"}]},
+    )
     with pytest.raises(ToolkitError) as exc:
         cost.activate(cfg, ("project-name", "environment"), client)
     msg = str(exc.value)
@@ -102,8 +120,9 @@ def test_access_denied_points_at_the_management_account(cfg, ce, call):
 
 def test_other_service_errors_become_toolkit_errors(cfg, ce):
     client, stub = ce
-    stub.add_client_error("update_cost_allocation_tags_status", service_error_code="LimitExceededException",
-                          http_status_code=400)
+    stub.add_client_error(
+        "update_cost_allocation_tags_status", service_error_code="LimitExceededException", http_status_code=400
+    )
     with pytest.raises(ToolkitError, match="LimitExceededException.*Retry later"):
         cost.activate(cfg, ("environment",), client)
 

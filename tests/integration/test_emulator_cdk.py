@@ -5,6 +5,7 @@ corrected rerun reaches CREATE_COMPLETE with real ids in every output -> a redep
 -> an update (PITR on, longer log retention) applies in place -> destroy (bucket emptied first)
 leaves nothing. Slow (two synths): marked e2e.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,8 +36,10 @@ def world(tmp_path_factory):
     port = free_port()
     base = (paths.ENVS_DIR / "local.toml").read_text().replace("http://localhost:4599", f"http://localhost:{port}")
     assert "pitr = false" in base and "log_retention_days = 7" in base
-    envs = {"v1": base, "v2": base.replace("pitr = false", "pitr = true").replace("log_retention_days = 7",
-                                                                                 "log_retention_days = 14")}
+    envs = {
+        "v1": base,
+        "v2": base.replace("pitr = false", "pitr = true").replace("log_retention_days = 7", "log_retention_days = 14"),
+    }
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(paths, "STATE_DIR", tmp / "state")
         for var in ("AWS_ENDPOINT_URL", "ENVIRONMENT", "AWS_PROFILE"):
@@ -45,10 +48,19 @@ def world(tmp_path_factory):
         for version, text in envs.items():
             (tmp / version).mkdir()
             (tmp / version / "local.toml").write_text(text)
-            env = {**os.environ, "TM_ENVS_DIR": str(tmp / version), "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+            env = {
+                **os.environ,
+                "TM_ENVS_DIR": str(tmp / version),
+                "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+            }
             synths[version] = subprocess.Popen(
-                [str(CDK), "synth", "-c", "env=local", "-o", str(tmp / f"out-{version}"), "-q"], cwd=ROOT, env=env,
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                [str(CDK), "synth", "-c", "env=local", "-o", str(tmp / f"out-{version}"), "-q"],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
         for version, proc in synths.items():
             _, err = proc.communicate(timeout=600)
             assert proc.returncode == 0, f"synth {version} failed:\n{err[-3000:]}"
@@ -62,8 +74,12 @@ def world(tmp_path_factory):
 
 
 def cdk(world, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, **credentials_env(world["cfg"]), "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-           "CDK_DISABLE_VERSION_CHECK": "1"}
+    env = {
+        **os.environ,
+        **credentials_env(world["cfg"]),
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+        "CDK_DISABLE_VERSION_CHECK": "1",
+    }
     result = subprocess.run([str(CDK), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     if check:
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -71,13 +87,19 @@ def cdk(world, *args: str, check: bool = True) -> subprocess.CompletedProcess:
 
 
 def deploy(world, assembly: str, **kw) -> subprocess.CompletedProcess:
-    return cdk(world, "deploy", STACK, "--app", str(world[assembly]), "--method=direct",
-               "--require-approval", "never", **kw)
+    return cdk(
+        world, "deploy", STACK, "--app", str(world[assembly]), "--method=direct", "--require-approval", "never", **kw
+    )
 
 
 def aws(world, service):
-    return boto3.client(service, endpoint_url=world["cfg"].endpoint_url, region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    return boto3.client(
+        service,
+        endpoint_url=world["cfg"].endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 def outputs(world) -> dict[str, str]:
@@ -104,9 +126,21 @@ def test_lifecycle_through_the_cdk_cli(world):
     sm.delete_secret(SecretId="TimeManagement-local/SMTP_PASSWORD", ForceDeleteWithoutRecovery=True)
     deploy(world, "v1")
     out = outputs(world)
-    expected = {"ApiUrl", "UserPoolId", "UserPoolClientId", "Region", "DistributionId", "DistributionDomainName",
-                "SiteUrl", "FrontendBucketName", "TableName", "SecretNames", "DataAccessRoleArn",
-                "ApiFunctionName", "EnvironmentName"}
+    expected = {
+        "ApiUrl",
+        "UserPoolId",
+        "UserPoolClientId",
+        "Region",
+        "DistributionId",
+        "DistributionDomainName",
+        "SiteUrl",
+        "FrontendBucketName",
+        "TableName",
+        "SecretNames",
+        "DataAccessRoleArn",
+        "ApiFunctionName",
+        "EnvironmentName",
+    }
     assert expected <= set(out), expected - set(out)
     assert all(v and "None" not in v and "[object" not in v for v in out.values()), out
     resources = aws(world, "cloudformation").describe_stack_resources(StackName=STACK)["StackResources"]
@@ -143,20 +177,25 @@ def test_lifecycle_through_the_cdk_cli(world):
 
     # 4. An update applies in place: same ids, new settings.
     deploy(world, "v2")
-    assert aws(world, "cloudformation").describe_stacks(StackName=STACK)["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
+    assert (
+        aws(world, "cloudformation").describe_stacks(StackName=STACK)["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
+    )
     assert outputs(world) == out
     pitr = ddb.describe_continuous_backups(TableName=out["TableName"])["ContinuousBackupsDescription"]
     assert pitr["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
-    retention = {g["logGroupName"]: g.get("retentionInDays")
-                 for g in aws(world, "logs").describe_log_groups()["logGroups"]}
+    retention = {
+        g["logGroupName"]: g.get("retentionInDays") for g in aws(world, "logs").describe_log_groups()["logGroups"]
+    }
     assert retention[f"/aws/lambda/{out['ApiFunctionName']}"] == 14
 
     # 5. Destroy: empty the versioned bucket (every version), then nothing is left.
     s3.put_object(Bucket=bucket, Key="index.html", Body=b"v1")
     s3.put_object(Bucket=bucket, Key="index.html", Body=b"v2")
     versions = s3.list_object_versions(Bucket=bucket)
-    doomed = [{"Key": v["Key"], "VersionId": v["VersionId"]}
-              for v in versions.get("Versions", []) + versions.get("DeleteMarkers", [])]
+    doomed = [
+        {"Key": v["Key"], "VersionId": v["VersionId"]}
+        for v in versions.get("Versions", []) + versions.get("DeleteMarkers", [])
+    ]
     s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed})
     cdk(world, "destroy", STACK, "--app", str(world["v2"]), "--force")
 
@@ -169,4 +208,6 @@ def test_lifecycle_through_the_cdk_cli(world):
     assert sm.list_secrets()["SecretList"] == []
     assert aws(world, "budgets").describe_budgets(AccountId="123456789012").get("Budgets", []) == []
     assert aws(world, "apigateway").get_rest_apis()["items"] == []
-    assert not [f for f in aws(world, "lambda").list_functions()["Functions"] if f["FunctionName"] == out["ApiFunctionName"]]
+    assert not [
+        f for f in aws(world, "lambda").list_functions()["Functions"] if f["FunctionName"] == out["ApiFunctionName"]
+    ]

@@ -1,5 +1,6 @@
 """The emulator process: start in the background, second start, status of a dead process or a taken port,
 stop, reset; and the `inv local.*` tasks around it. Each test uses its own free port and state folder."""
+
 from __future__ import annotations
 
 import http.server
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import boto3
 import pytest
@@ -45,7 +47,7 @@ def wait_gone(pid: int, timeout: float = 10.0) -> None:
             os.kill(pid, 0)
         except ProcessLookupError:
             return
-        if not (open(f"/proc/{pid}/cmdline", "rb").read()):
+        if not Path(f"/proc/{pid}/cmdline").read_bytes():
             return  # zombie of another parent
         time.sleep(0.05)
     raise AssertionError(f"pid {pid} still alive")
@@ -62,13 +64,20 @@ def test_up_starts_once_and_status_reports_it(local_env):
     assert not started_again and again.pid == st.pid
 
     # It answers AWS APIs as account 123456789012, on loopback.
-    sts = boto3.client("sts", endpoint_url=local_env.endpoint_url, region_name="us-east-1",
-                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    sts = boto3.client(
+        "sts",
+        endpoint_url=local_env.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     assert sts.get_caller_identity()["Account"] == "123456789012"
 
 
 def test_the_emulator_outlives_the_process_that_started_it(local_env, envs_dir):
-    code = "from tmkit import emulator; from tmkit.config import load_env; print(emulator.start(load_env('local'))[0].pid)"
+    code = (
+        "from tmkit import emulator; from tmkit.config import load_env; print(emulator.start(load_env('local'))[0].pid)"
+    )
     env = {**os.environ, "TM_ENVS_DIR": str(envs_dir), "PYTHONPATH": str(ROOT)}
     # The child uses the repository's state folder unless told otherwise: point it at ours.
     code = f"import tmkit.paths as p, pathlib; p.STATE_DIR = pathlib.Path({str(paths.STATE_DIR)!r}); " + code
@@ -125,8 +134,13 @@ def test_a_port_taken_by_another_program_is_reported_and_left_alone(local_env):
 
 def test_reset_forgets_everything(local_env):
     emulator.start(local_env)
-    s3 = boto3.client("s3", endpoint_url=local_env.endpoint_url, region_name="us-east-1",
-                      aws_access_key_id="testing", aws_secret_access_key="testing")
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=local_env.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     s3.create_bucket(Bucket="before-reset")
     emulator.reset(local_env)
     assert s3.list_buckets()["Buckets"] == []
@@ -154,12 +168,20 @@ def test_aws_endpoint_url_overrides_the_configured_port(local_env, monkeypatch):
 
 # ---- the tasks, as a person runs them -------------------------------------------------------------------
 def inv(*args, envs_dir, state_dir):
-    code = ("import sys, pathlib, tmkit.paths as p; p.STATE_DIR = pathlib.Path(sys.argv.pop(1)); "
-            "from invoke.main import program; sys.argv[0] = 'inv'; program.run()")
+    code = (
+        "import sys, pathlib, tmkit.paths as p; p.STATE_DIR = pathlib.Path(sys.argv.pop(1)); "
+        "from invoke.main import program; sys.argv[0] = 'inv'; program.run()"
+    )
     env = {**os.environ, "TM_ENVS_DIR": str(envs_dir), "PYTHONPATH": str(ROOT)}
     env.pop("AWS_ENDPOINT_URL", None)
-    return subprocess.run([sys.executable, "-c", code, str(state_dir), *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", code, str(state_dir), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_local_tasks_up_twice_status_down(local_env, envs_dir):

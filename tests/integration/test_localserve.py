@@ -5,6 +5,7 @@ The stack is built directly with boto3 (bucket, pool, client, table, role) plus 
 carries the outputs, so `stack_outputs` works as after `inv deploy --env local`; the site is uploaded with
 tmkit.publish. ``make_local_stack`` is reused by tests/e2e/test_browser.py.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -34,8 +35,9 @@ ASSET = "assets/index-Ab12Cd34.js"
 # ---- the stack, as `inv deploy --env local` + `inv frontend.publish` leave it -------------------------------
 def write_site(root: Path) -> Path:
     (root / "assets").mkdir(parents=True)
-    (root / "index.html").write_text(f'<!doctype html><title>TM</title><div id="root"></div>'
-                                     f'<script type="module" src="/{ASSET}"></script>')
+    (root / "index.html").write_text(
+        f'<!doctype html><title>TM</title><div id="root"></div><script type="module" src="/{ASSET}"></script>'
+    )
     (root / ASSET).write_text("console.log('app');")
     (root / "404.html").write_text("<!doctype html><h1>Not found</h1>")
     (root / "favicon.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
@@ -51,27 +53,63 @@ def make_local_stack(cfg, build_dir: Path | None = None) -> dict[str, str]:
     bucket = f"{cfg.stack_name.lower()}-frontend"
     s3.create_bucket(Bucket=bucket)
     pool = idp.create_user_pool(
-        PoolName=f"{cfg.stack_name}-users", UsernameAttributes=["email"], AutoVerifiedAttributes=["email"],
-        Policies={"PasswordPolicy": {"MinimumLength": 12, "RequireUppercase": True, "RequireLowercase": True,
-                                     "RequireNumbers": True, "RequireSymbols": True}})["UserPool"]["Id"]
+        PoolName=f"{cfg.stack_name}-users",
+        UsernameAttributes=["email"],
+        AutoVerifiedAttributes=["email"],
+        Policies={
+            "PasswordPolicy": {
+                "MinimumLength": 12,
+                "RequireUppercase": True,
+                "RequireLowercase": True,
+                "RequireNumbers": True,
+                "RequireSymbols": True,
+            }
+        },
+    )["UserPool"]["Id"]
     app_client = idp.create_user_pool_client(
-        UserPoolId=pool, ClientName="web", GenerateSecret=False,
+        UserPoolId=pool,
+        ClientName="web",
+        GenerateSecret=False,
         ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
     )["UserPoolClient"]["ClientId"]
     client(cfg, "dynamodb").create_table(
-        TableName=cfg.table_name, BillingMode="PAY_PER_REQUEST",
+        TableName=cfg.table_name,
+        BillingMode="PAY_PER_REQUEST",
         KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"}, {"AttributeName": "SK", "AttributeType": "S"}])
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"],
-                                                     "Principal": {"AWS": "arn:aws:iam::123456789012:root"}}]}
-    role = client(cfg, "iam").create_role(RoleName=f"{cfg.stack_name}-DataAccess",
-                                          AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-    outputs = {"FrontendBucketName": bucket, "UserPoolId": pool, "UserPoolClientId": app_client,
-               "TableName": cfg.table_name, "DataAccessRoleArn": role, "Region": cfg.region,
-               "EnvironmentName": cfg.name, "ApiUrl": "/api", "SiteUrl": "http://127.0.0.1",
-               "DistributionId": "ELOCAL"}
-    template = {"Resources": {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
-                "Outputs": {k: {"Value": v} for k, v in outputs.items()}}
+        AttributeDefinitions=[
+            {"AttributeName": "PK", "AttributeType": "S"},
+            {"AttributeName": "SK", "AttributeType": "S"},
+        ],
+    )
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+                "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+            }
+        ],
+    }
+    role = client(cfg, "iam").create_role(
+        RoleName=f"{cfg.stack_name}-DataAccess", AssumeRolePolicyDocument=json.dumps(trust)
+    )["Role"]["Arn"]
+    outputs = {
+        "FrontendBucketName": bucket,
+        "UserPoolId": pool,
+        "UserPoolClientId": app_client,
+        "TableName": cfg.table_name,
+        "DataAccessRoleArn": role,
+        "Region": cfg.region,
+        "EnvironmentName": cfg.name,
+        "ApiUrl": "/api",
+        "SiteUrl": "http://127.0.0.1",
+        "DistributionId": "ELOCAL",
+    }
+    template = {
+        "Resources": {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+        "Outputs": {k: {"Value": v} for k, v in outputs.items()},
+    }
     client(cfg, "cloudformation").create_stack(StackName=cfg.stack_name, TemplateBody=json.dumps(template))
     if build_dir is not None:
         publish.publish(s3, None, bucket, None, build_dir)
@@ -84,8 +122,9 @@ def emulator_env(tmp: Path, name: str = "local"):
     envs = tmp / "envs"
     shutil.copytree(paths.ENVS_DIR, envs)
     port = free_port()
-    (envs / f"{name}.toml").write_text((paths.ENVS_DIR / "local.toml").read_text()
-                                       .replace("http://localhost:4599", f"http://localhost:{port}"))
+    (envs / f"{name}.toml").write_text(
+        (paths.ENVS_DIR / "local.toml").read_text().replace("http://localhost:4599", f"http://localhost:{port}")
+    )
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TM_ENVS_DIR", str(envs))
         for var in ("AWS_ENDPOINT_URL", "ENVIRONMENT", "AWS_PROFILE"):
@@ -121,10 +160,21 @@ class Http:
 
 def sign_in(http: Http, client_id: str, email: str, password: str = PASSWORD) -> dict:
     """InitiateAuth through the server's /cognito proxy, as the SPA does."""
-    status, _, data = http("POST", "/cognito", json.dumps({
-        "AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client_id,
-        "AuthParameters": {"USERNAME": email, "PASSWORD": password}}).encode(),
-        {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth"})
+    status, _, data = http(
+        "POST",
+        "/cognito",
+        json.dumps(
+            {
+                "AuthFlow": "USER_PASSWORD_AUTH",
+                "ClientId": client_id,
+                "AuthParameters": {"USERNAME": email, "PASSWORD": password},
+            }
+        ).encode(),
+        {
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth",
+        },
+    )
     assert status == 200, data
     return json.loads(data)["AuthenticationResult"]
 
@@ -214,8 +264,15 @@ def test_tokens_the_authorizer_refuses(stack):
     now = int(time.time())
     moto_key = moto_private_key()
     own_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    sign = lambda claims, key=moto_key, kid="dummy": jwt.encode(claims, key, algorithm="RS256",  # noqa: E731
-                                                                 headers={"kid": kid})
+
+    def sign(claims, key=moto_key, kid="dummy"):
+        return jwt.encode(
+            claims,
+            key,
+            algorithm="RS256",
+            headers={"kid": kid},
+        )
+
     # The moto key signs a token the authorizer accepts: so each refusal below is for the one changed thing.
     assert http.json("GET", "/api/tasks", token=sign(claims_for(outputs, real)))[0] == 200
     refused = {
@@ -229,11 +286,14 @@ def test_tokens_the_authorizer_refuses(stack):
         "no sub": sign(claims_for(outputs, real, sub=None)),
         "access token": tokens["AccessToken"],
         "alg none": jwt.encode(claims_for(outputs, real), None, algorithm="none"),
-        "HS256": jwt.encode(claims_for(outputs, real), "dummy" * 8, algorithm="HS256",
-                                                          headers={"kid": "dummy"}),
-        "tampered payload": real.split(".")[0] + "." + jwt.utils.base64url_encode(json.dumps(
-            claims_for(outputs, real, sub="b2b2b2b2-0000-4000-8000-000000000002")).encode()).decode()
-            + "." + real.split(".")[2],
+        "HS256": jwt.encode(claims_for(outputs, real), "dummy" * 8, algorithm="HS256", headers={"kid": "dummy"}),
+        "tampered payload": real.split(".")[0]
+        + "."
+        + jwt.utils.base64url_encode(
+            json.dumps(claims_for(outputs, real, sub="b2b2b2b2-0000-4000-8000-000000000002")).encode()
+        ).decode()
+        + "."
+        + real.split(".")[2],
     }
     for what, token in refused.items():
         assert http.json("GET", "/api/tasks", token=token) == (401, {"message": "Unauthorized"}), what
@@ -277,7 +337,9 @@ def test_emulator_down_gives_502_with_the_fix(stack, monkeypatch):
     reply = serve.route("GET", "/tasks", b"", {})
     assert reply.status == 502 and b"inv local.up" in reply.body
     assert reply.headers["X-Frame-Options"] == "DENY"
-    assert serve.cognito("POST", b"{}", {"X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth"}).status == 502
+    assert (
+        serve.cognito("POST", b"{}", {"X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth"}).status == 502
+    )
     assert serve.api("GET", "/api/tasks", "", b"", {"Authorization": "x.y.z"}).status == 401
 
 
@@ -313,13 +375,15 @@ def run_task(argv: list[str], stdin: str | None = None, monkeypatch=None):
 def test_local_user_from_stdin_then_sign_in(stack, monkeypatch):
     cfg, outputs, http, _, _ = stack
     password = "Piped-Password-42!"
-    code, out, err = run_task(["local.user", "--env", cfg.name, "carol@example.com"], stdin=password + "\n",
-                              monkeypatch=monkeypatch)
+    code, out, err = run_task(
+        ["local.user", "--env", cfg.name, "carol@example.com"], stdin=password + "\n", monkeypatch=monkeypatch
+    )
     assert code == 0 and out == "" and password not in err and "created" in err
     sign_in(http, outputs["UserPoolClientId"], "carol@example.com", password)
     # Again: the user exists, the password is replaced.
-    code, out, err = run_task(["local.user", "--env", cfg.name, "carol@example.com"], stdin="Second-Password-43!",
-                              monkeypatch=monkeypatch)
+    code, out, err = run_task(
+        ["local.user", "--env", cfg.name, "carol@example.com"], stdin="Second-Password-43!", monkeypatch=monkeypatch
+    )
     assert code == 0 and "password replaced" in err
     sign_in(http, outputs["UserPoolClientId"], "carol@example.com", "Second-Password-43!")
 
@@ -341,8 +405,12 @@ def test_local_user_from_file_and_bad_input(stack, monkeypatch, tmp_path):
 
     weak = run_task(["local.user", "--env", cfg.name, "frank@example.com"], stdin="weak", monkeypatch=monkeypatch)
     assert weak[0] == 1 and "policy" in weak[2]
-    assert run_task(["local.user", "--env", cfg.name, "frank@example.com"], stdin="\n",
-                    monkeypatch=monkeypatch)[2].count("is empty") == 1
+    assert (
+        run_task(["local.user", "--env", cfg.name, "frank@example.com"], stdin="\n", monkeypatch=monkeypatch)[2].count(
+            "is empty"
+        )
+        == 1
+    )
     assert "not an email" in run_task(["local.user", "--env", cfg.name, "frank"], stdin="x", monkeypatch=monkeypatch)[2]
     missing = run_task(["local.user", "--env", cfg.name, "--password-file", str(tmp_path / "nope"), "g@example.com"])
     assert missing[0] == 1 and "no such file" in missing[2]

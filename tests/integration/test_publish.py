@@ -4,6 +4,7 @@ interrupted publishes, prune, rollback, dry run, invalidation, errors.
 Builds are generated here the way Vite names them (``assets/<name>-<8 base64url chars of the content hash>``);
 changing one module changes its chunk, the entry chunk that imports it, the entry's source map and index.html.
 """
+
 from __future__ import annotations
 
 import base64
@@ -49,7 +50,8 @@ def make_build(root, *, tasks="v1", robots="User-agent: *\n", extra_static: dict
     emit("inter-latin", "woff2", b"wOF2" + bytes(range(256)))
     (root / "index.html").write_text(
         f'<!doctype html><link rel="icon" href="/favicon.svg"><link rel="stylesheet" href="/{css}">'
-        f'<link rel="modulepreload" href="/{vendor}"><script type="module" src="/{entry}"></script>')
+        f'<link rel="modulepreload" href="/{vendor}"><script type="module" src="/{entry}"></script>'
+    )
     (root / "404.html").write_text("<!doctype html><p>not found</p>")
     (root / "favicon.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'><circle r='1'/></svg>")
     (root / "robots.txt").write_text(robots)
@@ -104,8 +106,10 @@ def env(server, monkeypatch, tmp_path):
     cfg = load_env("local")
     s3, cf = client(cfg, "s3", max_pool=20), client(cfg, "cloudfront")
     dist = cf.create_distribution(DistributionConfig=distribution_config(BUCKET))["Distribution"]["Id"]
-    template = {"Resources": {"Site": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": BUCKET}}},
-                "Outputs": {"FrontendBucketName": {"Value": {"Ref": "Site"}}, "DistributionId": {"Value": dist}}}
+    template = {
+        "Resources": {"Site": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": BUCKET}}},
+        "Outputs": {"FrontendBucketName": {"Value": {"Ref": "Site"}}, "DistributionId": {"Value": dist}},
+    }
     client(cfg, "cloudformation").create_stack(StackName=cfg.stack_name, TemplateBody=json.dumps(template))
 
     class Env:
@@ -114,9 +118,12 @@ def env(server, monkeypatch, tmp_path):
     e = Env()
     e.cfg, e.s3, e.cf, e.dist, e.dir = cfg, s3, cf, dist, tmp_path / "dist"
     e.publish = lambda **kw: pub.publish(s3, cf, BUCKET, dist, e.dir, poll=0.01, **kw)
-    e.invalidations = lambda: [cf.get_invalidation(DistributionId=dist, Id=i["Id"])["Invalidation"]
-                               ["InvalidationBatch"]["Paths"].get("Items", [])
-                               for i in cf.list_invalidations(DistributionId=dist)["InvalidationList"].get("Items", [])]
+    e.invalidations = lambda: [
+        cf.get_invalidation(DistributionId=dist, Id=i["Id"])["Invalidation"]["InvalidationBatch"]["Paths"].get(
+            "Items", []
+        )
+        for i in cf.list_invalidations(DistributionId=dist)["InvalidationList"].get("Items", [])
+    ]
     return e
 
 
@@ -180,8 +187,20 @@ def test_first_publish_sets_content_type_and_cache_control_per_file_class(env):
     assert meta["sha256"] == hashlib.sha256((env.dir / "index.html").read_bytes()).hexdigest()
     assert_site_consistent(env.s3)
     # first publish: every unfingerprinted path, not "/*" (5 files + "/" for index.html fits the threshold)
-    assert env.invalidations() == [sorted(["/", "/index.html", "/404.html", "/favicon.svg", "/robots.txt",
-                                           "/manifest.webmanifest", "/data.bin", "/assets/readme.txt"])]
+    assert env.invalidations() == [
+        sorted(
+            [
+                "/",
+                "/index.html",
+                "/404.html",
+                "/favicon.svg",
+                "/robots.txt",
+                "/manifest.webmanifest",
+                "/data.bin",
+                "/assets/readme.txt",
+            ]
+        )
+    ]
 
 
 def test_republishing_the_same_build_uploads_nothing_and_invalidates_nothing(env):

@@ -1,4 +1,5 @@
 """tmkit.secrets against Secrets Manager in moto (in-process): put, list, check, isolation, leaks."""
+
 import json
 import logging
 import socket
@@ -44,8 +45,9 @@ def sm():
 def deploy_secrets(cfg):
     """What the stack does: one secret per declared key, holding the generated placeholder."""
     for key in cfg.secrets:
-        sm().create_secret(Name=cfg.secret_name(key), SecretString=PLACEHOLDER,
-                           Tags=[{"Key": "environment", "Value": cfg.name}])
+        sm().create_secret(
+            Name=cfg.secret_name(key), SecretString=PLACEHOLDER, Tags=[{"Key": "environment", "Value": cfg.name}]
+        )
 
 
 def current(cfg, key):
@@ -93,7 +95,8 @@ def test_statuses_missing_unseeded_seeded_deleted(envs):
     before = secrets.statuses(dev)
     assert [(s.key, s.name, s.state) for s in before] == [
         ("STRIPE_KEY", "TimeManagement-dev/STRIPE_KEY", "unseeded"),
-        ("SMTP_PASSWORD", "TimeManagement-dev/SMTP_PASSWORD", "unseeded")]
+        ("SMTP_PASSWORD", "TimeManagement-dev/SMTP_PASSWORD", "unseeded"),
+    ]
     assert all(s.last_changed is not None for s in before)
 
     secrets.put(dev, "STRIPE_KEY", "v1")
@@ -152,8 +155,7 @@ def test_environments_never_share_secrets(envs):
     secrets.put(qa, "STRIPE_KEY", "qa-value")
     assert current(dev, "STRIPE_KEY")["SecretString"] == "dev-value"
     assert current(qa, "STRIPE_KEY")["SecretString"] == "qa-value"
-    assert {s.name for s in secrets.statuses(qa)} == {"TimeManagement-qa/STRIPE_KEY",
-                                                      "TimeManagement-qa/SMTP_PASSWORD"}
+    assert {s.name for s in secrets.statuses(qa)} == {"TimeManagement-qa/STRIPE_KEY", "TimeManagement-qa/SMTP_PASSWORD"}
 
 
 def test_canary_never_reaches_output_logs_or_exceptions(envs, capsys, caplog):
@@ -161,12 +163,14 @@ def test_canary_never_reaches_output_logs_or_exceptions(envs, capsys, caplog):
     caplog.set_level(logging.DEBUG)
     dev = envs["dev"]
     texts = []
-    for step in (lambda: secrets.put(dev, "STRIPE_KEY", CANARY),  # not deployed: error
-                 lambda: deploy_secrets(dev),
-                 lambda: secrets.put(dev, "STRIPE_KEY", CANARY),
-                 lambda: secrets.put(dev, "SMTP_PASSWORD", CANARY + "-2"),
-                 lambda: secrets.statuses(dev),
-                 lambda: secrets.check(dev)):
+    for step in (
+        lambda: secrets.put(dev, "STRIPE_KEY", CANARY),  # not deployed: error
+        lambda: deploy_secrets(dev),
+        lambda: secrets.put(dev, "STRIPE_KEY", CANARY),
+        lambda: secrets.put(dev, "SMTP_PASSWORD", CANARY + "-2"),
+        lambda: secrets.statuses(dev),
+        lambda: secrets.check(dev),
+    ):
         try:
             result = step()
             texts.append(repr(result))
@@ -198,8 +202,9 @@ def test_emulator_down_says_start_it(tmp_path, monkeypatch):
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    (tmp_path / "emu.toml").write_text(ENV.format(keys='["STRIPE_KEY"]')
-                                       + f'[emulator]\nendpoint = "http://localhost:{port}"\n')
+    (tmp_path / "emu.toml").write_text(
+        ENV.format(keys='["STRIPE_KEY"]') + f'[emulator]\nendpoint = "http://localhost:{port}"\n'
+    )
     monkeypatch.setenv("TM_ENVS_DIR", str(tmp_path))
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     cfg = load_env("emu")

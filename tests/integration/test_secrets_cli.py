@@ -3,6 +3,7 @@
 The subprocess cannot see in-process moto, so a ThreadedMotoServer listens on 127.0.0.1 and a
 temporary env file (the shape of envs/local.toml) points the toolkit at it.
 """
+
 import json
 import os
 import subprocess
@@ -26,8 +27,13 @@ def emulator(tmp_path_factory):
     for name in ("emua", "emub"):
         (envs / f"{name}.toml").write_text(env_toml(port))
     (envs / "down.toml").write_text(env_toml(free_port()))  # nobody listens there
-    sm = boto3.client("secretsmanager", region_name="us-east-1", endpoint_url=f"http://127.0.0.1:{port}",
-                      aws_access_key_id="testing", aws_secret_access_key="testing")
+    sm = boto3.client(
+        "secretsmanager",
+        region_name="us-east-1",
+        endpoint_url=f"http://127.0.0.1:{port}",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     yield envs, sm
     server.stop()
 
@@ -35,8 +41,9 @@ def emulator(tmp_path_factory):
 def inv(envs, *argv, stdin=None):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "ENVIRONMENT"}
     env["TM_ENVS_DIR"] = str(envs)
-    proc = subprocess.run([str(ROOT / ".venv/bin/inv"), *argv], cwd=ROOT, env=env, input=stdin,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [str(ROOT / ".venv/bin/inv"), *argv], cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=60
+    )
     return proc.returncode, proc.stdout, proc.stderr
 
 

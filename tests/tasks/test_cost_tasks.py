@@ -1,10 +1,11 @@
 """`inv cost.tags` through invoke's Program in-process; Cost Explorer stubbed (moto lacks these calls)."""
+
 import boto3
 import pytest
 from botocore.stub import Stubber
 
-from tmkit import cost
 from tests.helpers import run_program
+from tmkit import cost
 from tmkit.tasks import cost as cost_tasks
 
 ENV = """project = "TimeManagement"
@@ -25,7 +26,8 @@ def stub(tmp_path, monkeypatch):
     (tmp_path / "local.toml").write_text(ENV + '[emulator]\nendpoint = "http://localhost:4599"\n')
     monkeypatch.setenv("TM_ENVS_DIR", str(tmp_path))
     client = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing").client(
-        "ce", region_name="us-east-1", endpoint_url="http://127.0.0.1:9")
+        "ce", region_name="us-east-1", endpoint_url="http://127.0.0.1:9"
+    )
     monkeypatch.setattr(cost, "client", lambda cfg, service: client)
     with Stubber(client) as s:
         yield s
@@ -37,14 +39,20 @@ def inv(capsys, *argv):
 
 
 def listed(**status):
-    return {"CostAllocationTags": [{"TagKey": k.replace("_", "-"), "Type": "UserDefined", "Status": v}
-                                   for k, v in status.items()]}
+    return {
+        "CostAllocationTags": [
+            {"TagKey": k.replace("_", "-"), "Type": "UserDefined", "Status": v} for k, v in status.items()
+        ]
+    }
 
 
 def test_activates_inactive_tags_and_explains_the_delay(stub, capsys):
     stub.add_response("list_cost_allocation_tags", listed(project_name="Inactive", environment="Active"), LIST_PARAMS)
-    stub.add_response("update_cost_allocation_tags_status", {"Errors": []},
-                      {"CostAllocationTagsStatus": [{"TagKey": "project-name", "Status": "Active"}]})
+    stub.add_response(
+        "update_cost_allocation_tags_status",
+        {"Errors": []},
+        {"CostAllocationTagsStatus": [{"TagKey": "project-name", "Status": "Active"}]},
+    )
     code, out, err = inv(capsys, "cost.tags", "--env", "dev")
     assert code == 0 and out == ""
     assert "project-name: inactive -> activating" in err and "environment: already active" in err
@@ -68,9 +76,11 @@ def test_all_active_makes_no_update_call(stub, capsys):
 
 def test_unseen_tag_fails_with_the_fix(stub, capsys):
     stub.add_response("list_cost_allocation_tags", listed(project_name="Active"), LIST_PARAMS)
-    stub.add_response("update_cost_allocation_tags_status", {"Errors": [
-        {"TagKey": "environment", "Code": "TagKeysNotFoundException", "Message": "not found"}]},
-        {"CostAllocationTagsStatus": [{"TagKey": "environment", "Status": "Active"}]})
+    stub.add_response(
+        "update_cost_allocation_tags_status",
+        {"Errors": [{"TagKey": "environment", "Code": "TagKeysNotFoundException", "Message": "not found"}]},
+        {"CostAllocationTagsStatus": [{"TagKey": "environment", "Status": "Active"}]},
+    )
     code, out, err = inv(capsys, "cost.tags", "--env", "dev")
     assert code == 1 and out == ""
     assert "error: AWS did not activate 1 of 1" in err and "wait up to 24 hours" in err

@@ -2,6 +2,7 @@
 
 AWS is moto in-process (``mock_aws``); the environment is a copy of dev (no emulator endpoint).
 """
+
 import json
 
 import boto3
@@ -42,14 +43,22 @@ def deploy(name="web"):
     cf = boto3.client("cloudfront", region_name="us-east-1")
     dist = cf.create_distribution(DistributionConfig=distribution_config(BUCKET))["Distribution"]["Id"]
     outputs = {"FrontendBucketName": {"Value": {"Ref": "Site"}}, "DistributionId": {"Value": dist}}
-    for key, value in {"ApiUrl": "https://api.example.com/prod/", "Region": "us-east-1", "UserPoolId": "us-east-1_abc",
-                       "UserPoolClientId": "client123", "EnvironmentName": name,
-                       "SiteUrl": "https://d111.cloudfront.net"}.items():
+    for key, value in {
+        "ApiUrl": "https://api.example.com/prod/",
+        "Region": "us-east-1",
+        "UserPoolId": "us-east-1_abc",
+        "UserPoolClientId": "client123",
+        "EnvironmentName": name,
+        "SiteUrl": "https://d111.cloudfront.net",
+    }.items():
         outputs[key] = {"Value": value}
-    template = {"Resources": {"Site": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": BUCKET}}},
-                "Outputs": outputs}
+    template = {
+        "Resources": {"Site": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": BUCKET}}},
+        "Outputs": outputs,
+    }
     boto3.client("cloudformation", region_name="us-east-1").create_stack(
-        StackName=f"TimeManagement-{name}", TemplateBody=json.dumps(template))
+        StackName=f"TimeManagement-{name}", TemplateBody=json.dumps(template)
+    )
     return dist
 
 
@@ -61,8 +70,9 @@ def spa(root, version="1"):
 
 
 def keys():
-    return sorted(o["Key"] for o in boto3.client("s3", region_name="us-east-1")
-                  .list_objects_v2(Bucket=BUCKET).get("Contents", []))
+    return sorted(
+        o["Key"] for o in boto3.client("s3", region_name="us-east-1").list_objects_v2(Bucket=BUCKET).get("Contents", [])
+    )
 
 
 @pytest.fixture
@@ -166,7 +176,8 @@ def test_invalidate_prints_the_id_and_checks_paths(web, capsys):
     frontend.invalidate(Ctx(), env=web, paths=["/index.html,/"], wait=True, timeout=5)
     inv_id = capsys.readouterr().out.strip()
     assert cf.get_invalidation(DistributionId=dist, Id=inv_id)["Invalidation"]["InvalidationBatch"]["Paths"][
-        "Items"] == ["/index.html", "/"]
+        "Items"
+    ] == ["/index.html", "/"]
     with pytest.raises(Exit, match="must start with '/'"):
         frontend.invalidate(Ctx(), env=web, paths=["index.html"])
 

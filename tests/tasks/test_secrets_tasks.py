@@ -1,4 +1,5 @@
 """`inv secrets.*` run through invoke's Program in-process, against Secrets Manager in moto (mock_aws)."""
+
 import json
 import logging
 import sys
@@ -43,8 +44,9 @@ def value(sm, key, env="dev"):
 
 def test_put_from_piped_stdin(aws, capsys, monkeypatch):
     deploy(aws)
-    code, out, err = inv(capsys, "secrets.put", "--env", "dev", "STRIPE_KEY", stdin=Pipe("sk_test_1\n"),
-                         monkeypatch=monkeypatch)
+    code, out, err = inv(
+        capsys, "secrets.put", "--env", "dev", "STRIPE_KEY", stdin=Pipe("sk_test_1\n"), monkeypatch=monkeypatch
+    )
     assert code == 0, err
     assert out == ""  # nothing requested on stdout
     version = aws.describe_secret(SecretId="TimeManagement-dev/STRIPE_KEY")
@@ -66,8 +68,17 @@ def test_put_from_file(aws, capsys, monkeypatch, tmp_path):
     deploy(aws)
     f = tmp_path / "v.txt"
     f.write_text("multi\nline\n")
-    code, _, err = inv(capsys, "secrets.put", "--env", "dev", "--from-file", str(f), "STRIPE_KEY",
-                       stdin=Pipe("ignored"), monkeypatch=monkeypatch)
+    code, _, err = inv(
+        capsys,
+        "secrets.put",
+        "--env",
+        "dev",
+        "--from-file",
+        str(f),
+        "STRIPE_KEY",
+        stdin=Pipe("ignored"),
+        monkeypatch=monkeypatch,
+    )
     assert code == 0, err
     assert value(aws, "STRIPE_KEY") == "multi\nline"
 
@@ -97,8 +108,9 @@ def test_put_before_deploy_says_deploy_first(aws, capsys, monkeypatch):
 
 def test_put_has_no_value_argument(aws, capsys, monkeypatch):
     deploy(aws)
-    code, _, err = inv(capsys, "secrets.put", "--env", "dev", "STRIPE_KEY", "--value", "x", stdin=Pipe("v"),
-                       monkeypatch=monkeypatch)
+    code, _, err = inv(
+        capsys, "secrets.put", "--env", "dev", "STRIPE_KEY", "--value", "x", stdin=Pipe("v"), monkeypatch=monkeypatch
+    )
     assert code == 1 and "--value" in err
     assert value(aws, "STRIPE_KEY") == PLACEHOLDER
 
@@ -116,8 +128,10 @@ def test_list_table_on_stderr_json_on_stdout(aws, capsys, monkeypatch):
     code, out, err = inv(capsys, "secrets.list", "--env", "dev", "--json")
     assert code == 0 and err == ""
     doc = json.loads(out)
-    assert [(d["key"], d["state"], d["seeded"]) for d in doc] == [("STRIPE_KEY", "seeded", True),
-                                                                  ("SMTP_PASSWORD", "unseeded", False)]
+    assert [(d["key"], d["state"], d["seeded"]) for d in doc] == [
+        ("STRIPE_KEY", "seeded", True),
+        ("SMTP_PASSWORD", "unseeded", False),
+    ]
     assert all(d["last_changed"] for d in doc)
 
 

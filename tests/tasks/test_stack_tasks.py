@@ -1,4 +1,5 @@
 """Lifecycle tasks with invoke.MockContext: the CLI commands they build and the guards on protected envs."""
+
 import io
 
 import pytest
@@ -7,7 +8,10 @@ from invoke import Exit, MockContext, Result
 from tmkit import lifecycle
 from tmkit.tasks import stack
 
-OK_CHECKS = [lifecycle.Check("account", True, "123456789012"), lifecycle.Check("bootstrap", True, "version 30", fatal=False)]
+OK_CHECKS = [
+    lifecycle.Check("account", True, "123456789012"),
+    lifecycle.Check("bootstrap", True, "version 30", fatal=False),
+]
 
 
 @pytest.fixture
@@ -61,7 +65,10 @@ def test_deploy_dev_is_not_direct_and_uses_real_credentials(no_aws):
 
 
 def test_deploy_bootstraps_when_missing(no_aws, monkeypatch):
-    checks = [lifecycle.Check("account", True, "x"), lifecycle.Check("bootstrap", False, "not bootstrapped", fatal=False)]
+    checks = [
+        lifecycle.Check("account", True, "x"),
+        lifecycle.Check("bootstrap", False, "not bootstrapped", fatal=False),
+    ]
     monkeypatch.setattr(lifecycle, "preflight", lambda cfg, tools=True: checks)
     monkeypatch.setattr("tmkit.aws.caller_account", lambda cfg: "123456789012")
     c = ctx(Result())
@@ -140,9 +147,8 @@ def test_env_lock_refuses_a_second_run_of_the_same_env(no_aws):
 
     cfg = load_env("local")
     with lifecycle.env_lock(cfg):
-        with pytest.raises(ToolkitError, match="another deploy or destroy of 'local'"):
-            with lifecycle.env_lock(cfg):
-                pass
+        with pytest.raises(ToolkitError, match="another deploy or destroy of 'local'"), lifecycle.env_lock(cfg):
+            pass
         with lifecycle.env_lock(load_env("dev")):  # another env is fine
             pass
 

@@ -1,4 +1,5 @@
 """API Lambda pieces that need no AWS: ids, body validation, settings, key building, secret states."""
+
 import json
 
 import pytest
@@ -29,8 +30,18 @@ def test_ids_are_ulid_shaped_unique_and_time_ordered(monkeypatch):
     assert ordered == sorted(ordered)  # a Query on SK lists items in creation order
 
 
-@pytest.mark.parametrize("bad", ["", "abc", "01M88ZNM5BRA1V10M4EF4X84Y", "01m88znm5bra1v10m4ef4x84y3",
-                                 "01M88ZNM5BRA1V10M4EF4X84YU", "TASK#01M88ZNM5BRA1V10M4EF4X84Y3", "../x"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "abc",
+        "01M88ZNM5BRA1V10M4EF4X84Y",
+        "01m88znm5bra1v10m4ef4x84y3",
+        "01M88ZNM5BRA1V10M4EF4X84YU",
+        "TASK#01M88ZNM5BRA1V10M4EF4X84Y3",
+        "../x",
+    ],
+)
 def test_is_id_rejects_anything_else(bad):
     assert not is_id(bad)
 
@@ -38,23 +49,31 @@ def test_is_id_rejects_anything_else(bad):
 # ---- bodies
 def test_task_body_defaults_and_camel_case_attributes():
     body = parse_body(TaskIn, json.dumps({"title": "  Write report  ", "dueDate": "2025-03-01"}))
-    assert attributes(body) == {"title": "Write report", "notes": "", "status": "todo", "dueDate": "2025-03-01",
-                                "milestoneId": None}
+    assert attributes(body) == {
+        "title": "Write report",
+        "notes": "",
+        "status": "todo",
+        "dueDate": "2025-03-01",
+        "milestoneId": None,
+    }
 
 
-@pytest.mark.parametrize("model,payload,fields", [
-    (TaskIn, {}, {"title"}),
-    (TaskIn, {"title": ""}, {"title"}),
-    (TaskIn, {"title": "x" * 201}, {"title"}),
-    (TaskIn, {"title": "ok", "status": "later"}, {"status"}),
-    (TaskIn, {"title": "ok", "dueDate": "tomorrow"}, {"dueDate"}),
-    (TaskIn, {"title": "ok", "milestoneId": "USER#someone-else"}, {"milestoneId"}),
-    (TaskIn, {"title": 42}, {"title"}),
-    (TaskIn, {"title": "ok", "due_date": "2025-01-01"}, {"due_date"}),  # snake_case is an unknown field
-    (MilestoneIn, {"title": "ok", "targetDate": "2025-13-01"}, {"targetDate"}),
-    (DriverIn, {"name": "Health", "importance": 9}, {"importance"}),
-    (DriverIn, {"title": "no name"}, {"name", "title"}),
-])
+@pytest.mark.parametrize(
+    "model,payload,fields",
+    [
+        (TaskIn, {}, {"title"}),
+        (TaskIn, {"title": ""}, {"title"}),
+        (TaskIn, {"title": "x" * 201}, {"title"}),
+        (TaskIn, {"title": "ok", "status": "later"}, {"status"}),
+        (TaskIn, {"title": "ok", "dueDate": "tomorrow"}, {"dueDate"}),
+        (TaskIn, {"title": "ok", "milestoneId": "USER#someone-else"}, {"milestoneId"}),
+        (TaskIn, {"title": 42}, {"title"}),
+        (TaskIn, {"title": "ok", "due_date": "2025-01-01"}, {"due_date"}),  # snake_case is an unknown field
+        (MilestoneIn, {"title": "ok", "targetDate": "2025-13-01"}, {"targetDate"}),
+        (DriverIn, {"name": "Health", "importance": 9}, {"importance"}),
+        (DriverIn, {"title": "no name"}, {"name", "title"}),
+    ],
+)
 def test_invalid_bodies_name_the_fields(model, payload, fields):
     with pytest.raises(InvalidInput) as err:
         parse_body(model, json.dumps(payload))
@@ -70,9 +89,16 @@ def test_bodies_cannot_carry_keys_or_server_fields(field):
     assert err.value.errors == [{"field": field, "message": "unknown field"}]
 
 
-@pytest.mark.parametrize("raw,expected", [(None, "needs a JSON object"), ("", "needs a JSON object"),
-                                          ("{nope", "not valid JSON"), ("[1, 2]", "must be a JSON object"),
-                                          ('"title"', "must be a JSON object")])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        (None, "needs a JSON object"),
+        ("", "needs a JSON object"),
+        ("{nope", "not valid JSON"),
+        ("[1, 2]", "must be a JSON object"),
+        ('"title"', "must be a JSON object"),
+    ],
+)
 def test_malformed_bodies(raw, expected):
     with pytest.raises(InvalidInput, match=expected):
         parse_body(TaskIn, raw)
@@ -98,7 +124,9 @@ def test_settings_from_environment():
     assert s.secret_name("STRIPE_KEY") == "TimeManagement-dev/STRIPE_KEY"
     assert s.endpoint_url is None
     assert load_settings({**GOOD_ENV, "SECRET_KEYS": ""}).secret_keys == ()
-    assert load_settings({**GOOD_ENV, "AWS_ENDPOINT_URL": "http://localhost:4599"}).endpoint_url == "http://localhost:4599"
+    assert (
+        load_settings({**GOOD_ENV, "AWS_ENDPOINT_URL": "http://localhost:4599"}).endpoint_url == "http://localhost:4599"
+    )
 
 
 def test_settings_errors_name_every_bad_variable():
@@ -140,12 +168,20 @@ def test_session_names_are_valid_for_sts(sub):
 
 
 # ---- secret states
-@pytest.mark.parametrize("value,unseeded", [
-    ('{"tmkit":"unseeded","placeholder":"Zx8"}', True),
-    ('{"placeholder": "Zx8", "tmkit": "unseeded"}', True),
-    ("", True), ("   ", True), (None, True),
-    ("sk_live_123", False), ('{"tmkit":"seeded"}', False), ('["tmkit","unseeded"]', False), (b"\x00\x01", False),
-])
+@pytest.mark.parametrize(
+    "value,unseeded",
+    [
+        ('{"tmkit":"unseeded","placeholder":"Zx8"}', True),
+        ('{"placeholder": "Zx8", "tmkit": "unseeded"}', True),
+        ("", True),
+        ("   ", True),
+        (None, True),
+        ("sk_live_123", False),
+        ('{"tmkit":"seeded"}', False),
+        ('["tmkit","unseeded"]', False),
+        (b"\x00\x01", False),
+    ],
+)
 def test_unseeded_detection(value, unseeded):
     assert is_unseeded(value) is unseeded
 

@@ -1,4 +1,5 @@
 """EnvConfig: every shipped env file loads; every kind of bad file fails naming the file, the field and the fix."""
+
 import pytest
 
 from tmkit.config import EnvConfig, available_envs, load_env, resolve_env_name
@@ -30,7 +31,9 @@ def test_only_local_is_emulator_backed():
 
 def test_config_is_frozen():
     cfg = load_env("dev")
-    with pytest.raises(Exception):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
         cfg.region = "eu-west-1"
 
 
@@ -42,27 +45,32 @@ def test_unknown_env_lists_the_available_ones(envs_dir):
 
 
 def test_adding_an_environment_is_one_file(write_env):
-    write_env("demo", replace={'monthly_limit_usd = 25': 'monthly_limit_usd = 5'})
+    write_env("demo", replace={"monthly_limit_usd = 25": "monthly_limit_usd = 5"})
     assert "demo" in available_envs()
     cfg = load_env("demo")
     assert cfg.stack_name == "TimeManagement-demo" and cfg.budget.monthly_limit_usd == 5.0
 
 
 BAD = [
-    ("malformed TOML", {'pitr = false': 'pitr = = false'}, "", ["bad.toml", "not valid TOML"]),
-    ("wrong type", {'pitr = false': 'pitr = "no"'}, "", ["bad.toml", "'pitr'", "boolean"]),
-    ("wrong type nested", {'monthly_limit_usd = 25': 'monthly_limit_usd = "lots"'}, "", ["budget.monthly_limit_usd"]),
-    ("unknown key", {'project = ': 'pitr_enabled = true\nproject = '}, "", ["'pitr_enabled'", "unknown key"]),
-    ("unknown nested key", {'anomaly_monitor = false': 'anomaly_monitr = false'}, "", ["budget.anomaly_monitr", "unknown key"]),
+    ("malformed TOML", {"pitr = false": "pitr = = false"}, "", ["bad.toml", "not valid TOML"]),
+    ("wrong type", {"pitr = false": 'pitr = "no"'}, "", ["bad.toml", "'pitr'", "boolean"]),
+    ("wrong type nested", {"monthly_limit_usd = 25": 'monthly_limit_usd = "lots"'}, "", ["budget.monthly_limit_usd"]),
+    ("unknown key", {"project = ": "pitr_enabled = true\nproject = "}, "", ["'pitr_enabled'", "unknown key"]),
+    (
+        "unknown nested key",
+        {"anomaly_monitor = false": "anomaly_monitr = false"},
+        "",
+        ["budget.anomaly_monitr", "unknown key"],
+    ),
     ("invalid e-mail", {'"dev-team@example.com"': '"dev-team-at-example"'}, "", ["budget.emails[0]", "email"]),
     ("invalid region", {'region = "us-east-1"': 'region = "us-east"'}, "", ["'region'", "not an AWS region"]),
     ("invalid account", {'# account = "111111111111"': 'account = "1234"'}, "", ["'account'", "12-digit"]),
-    ("account as number", {'# account = "111111111111"': 'account = 111111111111'}, "", ["'account'"]),
-    ("missing field", {'pitr = false ': '# '}, "", ["'pitr'", "missing"]),
-    ("bad retention", {'log_retention_days = 14': 'log_retention_days = 10'}, "", ["log_retention_days", "14"]),
+    ("account as number", {'# account = "111111111111"': "account = 111111111111"}, "", ["'account'"]),
+    ("missing field", {"pitr = false ": "# "}, "", ["'pitr'", "missing"]),
+    ("bad retention", {"log_retention_days = 14": "log_retention_days = 10"}, "", ["log_retention_days", "14"]),
     ("bad price class", {'"PriceClass_100"': '"PriceClass_50"'}, "", ["price_class"]),
     ("bad secret key", {'"SMTP_PASSWORD"': '"SMTP PASSWORD"'}, "", ["secrets", "SMTP PASSWORD"]),
-    ("name in file", {'project = ': 'name = "x"\nproject = '}, "", ["'name' is not allowed"]),
+    ("name in file", {"project = ": 'name = "x"\nproject = '}, "", ["'name' is not allowed"]),
 ]
 
 
@@ -77,11 +85,14 @@ def test_bad_env_file_names_file_and_field(write_env, case, replace, append, exp
     assert "envs/bad.toml" in msg
 
 
-@pytest.mark.parametrize("replace,fragment", [
-    ({'pitr = true ': 'pitr = false '}, "pitr = true"),
-    ({'removal_policy = "retain"': 'removal_policy = "destroy"'}, 'removal_policy = "retain"'),
-    ({'protected = true': 'protected = false'}, "protected = true"),
-])
+@pytest.mark.parametrize(
+    "replace,fragment",
+    [
+        ({"pitr = true ": "pitr = false "}, "pitr = true"),
+        ({'removal_policy = "retain"': 'removal_policy = "destroy"'}, 'removal_policy = "retain"'),
+        ({"protected = true": "protected = false"}, "protected = true"),
+    ],
+)
 def test_prod_that_would_lose_data_is_refused(write_env, envs_dir, replace, fragment):
     text = (envs_dir / "prod.toml").read_text()
     for old, new in replace.items():

@@ -3,6 +3,7 @@
 A small template holds one resource of every adapted type; each test deploys it with CloudFormation
 and inspects the result through the services' own APIs, as a user of the emulator would.
 """
+
 from __future__ import annotations
 
 import copy
@@ -19,89 +20,220 @@ from tmkit.emulator.server import install
 REGION = "us-east-1"
 STACK = "TimeManagement-unit"
 BUCKET = "timemanagement-unit-frontend"
-TLS_ONLY = {"Version": "2012-10-17", "Statement": [{
-    "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "s3:*",
-    "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"],
-    "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}
+TLS_ONLY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": "s3:*",
+            "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }
+    ],
+}
 
 TEMPLATE = {
     "Resources": {
-        "Table": {"Type": "AWS::DynamoDB::Table", "Properties": {
-            "TableName": "TimeManagement-unit-data", "BillingMode": "PAY_PER_REQUEST",
-            "KeySchema": [{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
-            "AttributeDefinitions": [{"AttributeName": "PK", "AttributeType": "S"},
-                                     {"AttributeName": "SK", "AttributeType": "S"}],
-            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": False}}},
-        "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {
-            "BucketName": BUCKET,
-            "VersioningConfiguration": {"Status": "Enabled"},
-            "LifecycleConfiguration": {"Rules": [{"Id": "expire-noncurrent", "Status": "Enabled",
-                                                  "NoncurrentVersionExpiration": {"NoncurrentDays": 30}}]},
-            "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,
-                                               "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
-            "BucketEncryption": {"ServerSideEncryptionConfiguration": [
-                {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}}},
-        "BucketPolicy": {"Type": "AWS::S3::BucketPolicy", "Properties": {
-            "Bucket": {"Ref": "Bucket"}, "PolicyDocument": TLS_ONLY}},
-        "Oac": {"Type": "AWS::CloudFront::OriginAccessControl", "Properties": {"OriginAccessControlConfig": {
-            "Name": "unit-oac", "OriginAccessControlOriginType": "s3", "SigningBehavior": "always",
-            "SigningProtocol": "sigv4"}}},
-        "SpaFunction": {"Type": "AWS::CloudFront::Function", "Properties": {
-            "Name": "unit-spa", "AutoPublish": True, "FunctionCode": "function handler(e){return e.request}",
-            "FunctionConfig": {"Comment": "spa", "Runtime": "cloudfront-js-2.0"}}},
+        "Table": {
+            "Type": "AWS::DynamoDB::Table",
+            "Properties": {
+                "TableName": "TimeManagement-unit-data",
+                "BillingMode": "PAY_PER_REQUEST",
+                "KeySchema": [{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
+                "AttributeDefinitions": [
+                    {"AttributeName": "PK", "AttributeType": "S"},
+                    {"AttributeName": "SK", "AttributeType": "S"},
+                ],
+                "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": False},
+            },
+        },
+        "Bucket": {
+            "Type": "AWS::S3::Bucket",
+            "Properties": {
+                "BucketName": BUCKET,
+                "VersioningConfiguration": {"Status": "Enabled"},
+                "LifecycleConfiguration": {
+                    "Rules": [
+                        {
+                            "Id": "expire-noncurrent",
+                            "Status": "Enabled",
+                            "NoncurrentVersionExpiration": {"NoncurrentDays": 30},
+                        }
+                    ]
+                },
+                "PublicAccessBlockConfiguration": {
+                    "BlockPublicAcls": True,
+                    "BlockPublicPolicy": True,
+                    "IgnorePublicAcls": True,
+                    "RestrictPublicBuckets": True,
+                },
+                "BucketEncryption": {
+                    "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+                },
+            },
+        },
+        "BucketPolicy": {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {"Bucket": {"Ref": "Bucket"}, "PolicyDocument": TLS_ONLY},
+        },
+        "Oac": {
+            "Type": "AWS::CloudFront::OriginAccessControl",
+            "Properties": {
+                "OriginAccessControlConfig": {
+                    "Name": "unit-oac",
+                    "OriginAccessControlOriginType": "s3",
+                    "SigningBehavior": "always",
+                    "SigningProtocol": "sigv4",
+                }
+            },
+        },
+        "SpaFunction": {
+            "Type": "AWS::CloudFront::Function",
+            "Properties": {
+                "Name": "unit-spa",
+                "AutoPublish": True,
+                "FunctionCode": "function handler(e){return e.request}",
+                "FunctionConfig": {"Comment": "spa", "Runtime": "cloudfront-js-2.0"},
+            },
+        },
         "CachePolicy": {"Type": "AWS::CloudFront::CachePolicy", "Properties": {"CachePolicyConfig": {"Name": "c"}}},
-        "Headers": {"Type": "AWS::CloudFront::ResponseHeadersPolicy",
-                    "Properties": {"ResponseHeadersPolicyConfig": {"Name": "h"}}},
-        "Distribution": {"Type": "AWS::CloudFront::Distribution", "Properties": {"DistributionConfig": {
-            "Enabled": True, "Comment": "v1", "DefaultRootObject": "index.html", "HttpVersion": "http2and3",
-            "PriceClass": "PriceClass_100",
-            "Origins": [{"Id": "s3", "DomainName": {"Fn::GetAtt": ["Bucket", "RegionalDomainName"]},
-                         "S3OriginConfig": {"OriginAccessIdentity": ""},
-                         "OriginAccessControlId": {"Fn::GetAtt": ["Oac", "Id"]}}],
-            "DefaultCacheBehavior": {
-                "TargetOriginId": "s3", "ViewerProtocolPolicy": "redirect-to-https", "Compress": True,
-                "CachePolicyId": {"Ref": "CachePolicy"}, "ResponseHeadersPolicyId": {"Ref": "Headers"},
-                "FunctionAssociations": [{"EventType": "viewer-request",
-                                          "FunctionARN": {"Fn::GetAtt": ["SpaFunction", "FunctionARN"]}}]},
-            "CustomErrorResponses": [{"ErrorCode": 404, "ResponseCode": 404, "ResponsePagePath": "/404.html"}]}}},
-        "Pool": {"Type": "AWS::Cognito::UserPool", "Properties": {
-            "UserPoolName": "unit-users", "UsernameAttributes": ["email"]}},
-        "Client": {"Type": "AWS::Cognito::UserPoolClient", "Properties": {
-            "UserPoolId": {"Ref": "Pool"}, "ClientName": "web", "GenerateSecret": False,
-            "ExplicitAuthFlows": ["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]}},
-        "Secret": {"Type": "AWS::SecretsManager::Secret", "Properties": {
-            "Name": "TimeManagement-unit/STRIPE_KEY", "GenerateSecretString": {
-                "SecretStringTemplate": '{"tmkit":"unseeded"}', "GenerateStringKey": "placeholder",
-                "ExcludePunctuation": True}}},
+        "Headers": {
+            "Type": "AWS::CloudFront::ResponseHeadersPolicy",
+            "Properties": {"ResponseHeadersPolicyConfig": {"Name": "h"}},
+        },
+        "Distribution": {
+            "Type": "AWS::CloudFront::Distribution",
+            "Properties": {
+                "DistributionConfig": {
+                    "Enabled": True,
+                    "Comment": "v1",
+                    "DefaultRootObject": "index.html",
+                    "HttpVersion": "http2and3",
+                    "PriceClass": "PriceClass_100",
+                    "Origins": [
+                        {
+                            "Id": "s3",
+                            "DomainName": {"Fn::GetAtt": ["Bucket", "RegionalDomainName"]},
+                            "S3OriginConfig": {"OriginAccessIdentity": ""},
+                            "OriginAccessControlId": {"Fn::GetAtt": ["Oac", "Id"]},
+                        }
+                    ],
+                    "DefaultCacheBehavior": {
+                        "TargetOriginId": "s3",
+                        "ViewerProtocolPolicy": "redirect-to-https",
+                        "Compress": True,
+                        "CachePolicyId": {"Ref": "CachePolicy"},
+                        "ResponseHeadersPolicyId": {"Ref": "Headers"},
+                        "FunctionAssociations": [
+                            {
+                                "EventType": "viewer-request",
+                                "FunctionARN": {"Fn::GetAtt": ["SpaFunction", "FunctionARN"]},
+                            }
+                        ],
+                    },
+                    "CustomErrorResponses": [{"ErrorCode": 404, "ResponseCode": 404, "ResponsePagePath": "/404.html"}],
+                }
+            },
+        },
+        "Pool": {
+            "Type": "AWS::Cognito::UserPool",
+            "Properties": {"UserPoolName": "unit-users", "UsernameAttributes": ["email"]},
+        },
+        "Client": {
+            "Type": "AWS::Cognito::UserPoolClient",
+            "Properties": {
+                "UserPoolId": {"Ref": "Pool"},
+                "ClientName": "web",
+                "GenerateSecret": False,
+                "ExplicitAuthFlows": ["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            },
+        },
+        "Secret": {
+            "Type": "AWS::SecretsManager::Secret",
+            "Properties": {
+                "Name": "TimeManagement-unit/STRIPE_KEY",
+                "GenerateSecretString": {
+                    "SecretStringTemplate": '{"tmkit":"unseeded"}',
+                    "GenerateStringKey": "placeholder",
+                    "ExcludePunctuation": True,
+                },
+            },
+        },
         "Api": {"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": "unit-api"}},
-        "Tasks": {"Type": "AWS::ApiGateway::Resource", "Properties": {
-            "RestApiId": {"Ref": "Api"}, "ParentId": {"Fn::GetAtt": ["Api", "RootResourceId"]}, "PathPart": "tasks"}},
-        "Authorizer": {"Type": "AWS::ApiGateway::Authorizer", "Properties": {
-            "RestApiId": {"Ref": "Api"}, "Name": "cognito", "Type": "COGNITO_USER_POOLS",
-            "IdentitySource": "method.request.header.Authorization",
-            "ProviderARNs": [{"Fn::GetAtt": ["Pool", "Arn"]}]}},
-        "Validator": {"Type": "AWS::ApiGateway::RequestValidator", "Properties": {
-            "RestApiId": {"Ref": "Api"}, "ValidateRequestParameters": True}},
-        "TasksGet": {"Type": "AWS::ApiGateway::Method", "Properties": {
-            "RestApiId": {"Ref": "Api"}, "ResourceId": {"Ref": "Tasks"}, "HttpMethod": "GET",
-            "AuthorizationType": "COGNITO_USER_POOLS", "AuthorizerId": {"Ref": "Authorizer"},
-            "RequestValidatorId": {"Ref": "Validator"},
-            "Integration": {"Type": "MOCK", "RequestTemplates": {"application/json": '{"statusCode": 200}'}}}},
-        "Deployment": {"Type": "AWS::ApiGateway::Deployment", "DependsOn": ["TasksGet"],
-                       "Properties": {"RestApiId": {"Ref": "Api"}}},
-        "Stage": {"Type": "AWS::ApiGateway::Stage", "Properties": {
-            "RestApiId": {"Ref": "Api"}, "StageName": "api", "DeploymentId": {"Ref": "Deployment"}}},
-        "Unauthorized": {"Type": "AWS::ApiGateway::GatewayResponse", "Properties": {
-            "RestApiId": {"Ref": "Api"}, "ResponseType": "UNAUTHORIZED", "StatusCode": "401"}},
-        "Budget": {"Type": "AWS::Budgets::Budget", "Properties": {
-            "Budget": {"BudgetName": "TimeManagement-unit-monthly", "BudgetType": "COST", "TimeUnit": "MONTHLY",
-                       "BudgetLimit": {"Amount": 5, "Unit": "USD"}},
-            "NotificationsWithSubscribers": [{
-                "Notification": {"NotificationType": "ACTUAL", "ComparisonOperator": "GREATER_THAN",
-                                 "Threshold": 80, "ThresholdType": "PERCENTAGE"},
-                "Subscribers": [{"SubscriptionType": "EMAIL", "Address": "ops@example.com"}]}]}},
-        "Anomaly": {"Type": "AWS::CE::AnomalyMonitor", "Properties": {
-            "MonitorName": "unit", "MonitorType": "DIMENSIONAL", "MonitorDimension": "SERVICE"}},
+        "Tasks": {
+            "Type": "AWS::ApiGateway::Resource",
+            "Properties": {
+                "RestApiId": {"Ref": "Api"},
+                "ParentId": {"Fn::GetAtt": ["Api", "RootResourceId"]},
+                "PathPart": "tasks",
+            },
+        },
+        "Authorizer": {
+            "Type": "AWS::ApiGateway::Authorizer",
+            "Properties": {
+                "RestApiId": {"Ref": "Api"},
+                "Name": "cognito",
+                "Type": "COGNITO_USER_POOLS",
+                "IdentitySource": "method.request.header.Authorization",
+                "ProviderARNs": [{"Fn::GetAtt": ["Pool", "Arn"]}],
+            },
+        },
+        "Validator": {
+            "Type": "AWS::ApiGateway::RequestValidator",
+            "Properties": {"RestApiId": {"Ref": "Api"}, "ValidateRequestParameters": True},
+        },
+        "TasksGet": {
+            "Type": "AWS::ApiGateway::Method",
+            "Properties": {
+                "RestApiId": {"Ref": "Api"},
+                "ResourceId": {"Ref": "Tasks"},
+                "HttpMethod": "GET",
+                "AuthorizationType": "COGNITO_USER_POOLS",
+                "AuthorizerId": {"Ref": "Authorizer"},
+                "RequestValidatorId": {"Ref": "Validator"},
+                "Integration": {"Type": "MOCK", "RequestTemplates": {"application/json": '{"statusCode": 200}'}},
+            },
+        },
+        "Deployment": {
+            "Type": "AWS::ApiGateway::Deployment",
+            "DependsOn": ["TasksGet"],
+            "Properties": {"RestApiId": {"Ref": "Api"}},
+        },
+        "Stage": {
+            "Type": "AWS::ApiGateway::Stage",
+            "Properties": {"RestApiId": {"Ref": "Api"}, "StageName": "api", "DeploymentId": {"Ref": "Deployment"}},
+        },
+        "Unauthorized": {
+            "Type": "AWS::ApiGateway::GatewayResponse",
+            "Properties": {"RestApiId": {"Ref": "Api"}, "ResponseType": "UNAUTHORIZED", "StatusCode": "401"},
+        },
+        "Budget": {
+            "Type": "AWS::Budgets::Budget",
+            "Properties": {
+                "Budget": {
+                    "BudgetName": "TimeManagement-unit-monthly",
+                    "BudgetType": "COST",
+                    "TimeUnit": "MONTHLY",
+                    "BudgetLimit": {"Amount": 5, "Unit": "USD"},
+                },
+                "NotificationsWithSubscribers": [
+                    {
+                        "Notification": {
+                            "NotificationType": "ACTUAL",
+                            "ComparisonOperator": "GREATER_THAN",
+                            "Threshold": 80,
+                            "ThresholdType": "PERCENTAGE",
+                        },
+                        "Subscribers": [{"SubscriptionType": "EMAIL", "Address": "ops@example.com"}],
+                    }
+                ],
+            },
+        },
+        "Anomaly": {
+            "Type": "AWS::CE::AnomalyMonitor",
+            "Properties": {"MonitorName": "unit", "MonitorType": "DIMENSIONAL", "MonitorDimension": "SERVICE"},
+        },
     },
     "Outputs": {
         "DistributionId": {"Value": {"Ref": "Distribution"}},
@@ -109,8 +241,14 @@ TEMPLATE = {
         "UserPoolId": {"Value": {"Ref": "Pool"}},
         "UserPoolClientId": {"Value": {"Ref": "Client"}},
         "SecretArn": {"Value": {"Ref": "Secret"}},
-        "ApiUrl": {"Value": {"Fn::Join": ["", ["https://", {"Ref": "Api"}, ".execute-api.us-east-1.amazonaws.com/",
-                                                {"Ref": "Stage"}, "/"]]}},
+        "ApiUrl": {
+            "Value": {
+                "Fn::Join": [
+                    "",
+                    ["https://", {"Ref": "Api"}, ".execute-api.us-east-1.amazonaws.com/", {"Ref": "Stage"}, "/"],
+                ]
+            }
+        },
         "AuthorizerId": {"Value": {"Ref": "Authorizer"}},
         "OacId": {"Value": {"Fn::GetAtt": ["Oac", "Id"]}},
         "BudgetName": {"Value": {"Ref": "Budget"}},
@@ -126,8 +264,12 @@ def adapters():
 
 @pytest.fixture
 def aws(monkeypatch):
-    for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION,
-                 "MOTO_ACCOUNT_ID": "123456789012"}.items():
+    for k, v in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "MOTO_ACCOUNT_ID": "123456789012",
+    }.items():
         monkeypatch.setenv(k, v)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
@@ -145,8 +287,11 @@ def deploy(aws, template, *, update=False):
 
 def failures(aws):
     events = aws("cloudformation").describe_stack_events(StackName=STACK)["StackEvents"]
-    return [(e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason") or "")
-            for e in events if e["ResourceStatus"].endswith("_FAILED")]
+    return [
+        (e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason") or "")
+        for e in events
+        if e["ResourceStatus"].endswith("_FAILED")
+    ]
 
 
 def changed(**edits):
@@ -179,12 +324,16 @@ def test_every_adapted_type_creates_the_real_object(aws):
     assert json.loads(s3.get_bucket_policy(Bucket=BUCKET)["Policy"]) == TLS_ONLY
 
     pitr = aws("dynamodb").describe_continuous_backups(TableName="TimeManagement-unit-data")
-    assert pitr["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "DISABLED"
+    assert (
+        pitr["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"]
+        == "DISABLED"
+    )
 
     pool = aws("cognito-idp").describe_user_pool(UserPoolId=out["UserPoolId"])["UserPool"]
     assert pool["Name"] == "unit-users"
-    client = aws("cognito-idp").describe_user_pool_client(UserPoolId=out["UserPoolId"],
-                                                         ClientId=out["UserPoolClientId"])["UserPoolClient"]
+    client = aws("cognito-idp").describe_user_pool_client(
+        UserPoolId=out["UserPoolId"], ClientId=out["UserPoolClientId"]
+    )["UserPoolClient"]
     assert client["ClientName"] == "web"
 
     secret = aws("secretsmanager").describe_secret(SecretId="TimeManagement-unit/STRIPE_KEY")
@@ -208,8 +357,9 @@ def test_every_adapted_type_creates_the_real_object(aws):
 
     resources = aws("cloudformation").describe_stack_resources(StackName=STACK)["StackResources"]
     assert len(resources) == len(TEMPLATE["Resources"])
-    assert all(r.get("PhysicalResourceId") for r in resources), [r["LogicalResourceId"] for r in resources
-                                                                 if not r.get("PhysicalResourceId")]
+    assert all(r.get("PhysicalResourceId") for r in resources), [
+        r["LogicalResourceId"] for r in resources if not r.get("PhysicalResourceId")
+    ]
 
 
 def test_tls_only_bucket_policy_is_stored_but_does_not_block_requests(aws):
@@ -225,8 +375,12 @@ def test_update_applies_in_place_and_keeps_ids_and_seeded_secrets(aws):
         Table={"PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True}},
         Bucket={"VersioningConfiguration": {"Status": "Suspended"}},
         Pool={"UserPoolName": "unit-users-2"},
-        Budget={"Budget": {**TEMPLATE["Resources"]["Budget"]["Properties"]["Budget"],
-                           "BudgetLimit": {"Amount": 10, "Unit": "USD"}}},
+        Budget={
+            "Budget": {
+                **TEMPLATE["Resources"]["Budget"]["Properties"]["Budget"],
+                "BudgetLimit": {"Amount": 10, "Unit": "USD"},
+            }
+        },
         Secret={"Description": "now described"},
     )
     template["Resources"]["Distribution"]["Properties"]["DistributionConfig"]["Comment"] = "v2"
@@ -236,9 +390,14 @@ def test_update_applies_in_place_and_keeps_ids_and_seeded_secrets(aws):
     for key in ("DistributionId", "UserPoolId", "UserPoolClientId", "SecretArn", "AuthorizerId", "OacId", "ApiUrl"):
         assert after[key] == before[key], key
     pitr = aws("dynamodb").describe_continuous_backups(TableName="TimeManagement-unit-data")
-    assert pitr["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+    assert (
+        pitr["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+    )
     assert aws("s3").get_bucket_versioning(Bucket=BUCKET)["Status"] == "Suspended"
-    assert aws("cloudfront").get_distribution(Id=after["DistributionId"])["Distribution"]["DistributionConfig"]["Comment"] == "v2"
+    assert (
+        aws("cloudfront").get_distribution(Id=after["DistributionId"])["Distribution"]["DistributionConfig"]["Comment"]
+        == "v2"
+    )
     assert aws("cognito-idp").describe_user_pool(UserPoolId=after["UserPoolId"])["UserPool"]["Name"] == "unit-users-2"
     budget = aws("budgets").describe_budget(AccountId="123456789012", BudgetName=after["BudgetName"])["Budget"]
     assert budget["BudgetLimit"]["Amount"] == "10"
@@ -299,18 +458,25 @@ def test_failed_update_is_reported_and_a_corrected_update_succeeds(aws):
     assert "us-east-1_doesnotexist" in reason or "ResourceNotFound" in reason
     status, out = deploy(aws, changed(Client={"ClientName": "web-2"}), update=True)
     assert status == "UPDATE_COMPLETE", failures(aws)
-    client = aws("cognito-idp").describe_user_pool_client(UserPoolId=out["UserPoolId"],
-                                                         ClientId=out["UserPoolClientId"])["UserPoolClient"]
+    client = aws("cognito-idp").describe_user_pool_client(
+        UserPoolId=out["UserPoolId"], ClientId=out["UserPoolClientId"]
+    )["UserPoolClient"]
     assert client["ClientName"] == "web-2"
 
 
 def test_update_with_use_previous_value_parameters(aws):
     template = {**TEMPLATE, "Parameters": {"BootstrapVersion": {"Type": "String", "Default": "1"}}}
     cfn = aws("cloudformation")
-    cfn.create_stack(StackName=STACK, TemplateBody=json.dumps(template),
-                     Parameters=[{"ParameterKey": "BootstrapVersion", "ParameterValue": "30"}])
-    cfn.update_stack(StackName=STACK, TemplateBody=json.dumps(changed(Pool={"UserPoolName": "x"}) | {
-        "Parameters": template["Parameters"]}), Parameters=[{"ParameterKey": "BootstrapVersion", "UsePreviousValue": True}])
+    cfn.create_stack(
+        StackName=STACK,
+        TemplateBody=json.dumps(template),
+        Parameters=[{"ParameterKey": "BootstrapVersion", "ParameterValue": "30"}],
+    )
+    cfn.update_stack(
+        StackName=STACK,
+        TemplateBody=json.dumps(changed(Pool={"UserPoolName": "x"}) | {"Parameters": template["Parameters"]}),
+        Parameters=[{"ParameterKey": "BootstrapVersion", "UsePreviousValue": True}],
+    )
     stack = cfn.describe_stacks(StackName=STACK)["Stacks"][0]
     assert stack["StackStatus"] == "UPDATE_COMPLETE"
     assert stack["Parameters"] == [{"ParameterKey": "BootstrapVersion", "ParameterValue": "30"}]
@@ -318,16 +484,28 @@ def test_update_with_use_previous_value_parameters(aws):
 
 # ---- pure helpers ------------------------------------------------------------------------------------
 def test_generated_secret_follows_the_template_and_exclusions():
-    value = json.loads(generate_secret_string({"SecretStringTemplate": '{"tmkit":"unseeded"}',
-                                               "GenerateStringKey": "placeholder", "ExcludePunctuation": True,
-                                               "PasswordLength": 20}))
+    value = json.loads(
+        generate_secret_string(
+            {
+                "SecretStringTemplate": '{"tmkit":"unseeded"}',
+                "GenerateStringKey": "placeholder",
+                "ExcludePunctuation": True,
+                "PasswordLength": 20,
+            }
+        )
+    )
     assert value["tmkit"] == "unseeded" and len(value["placeholder"]) == 20 and value["placeholder"].isalnum()
     assert generate_secret_string({}) != generate_secret_string({})
 
 
 def test_enforceable_policy_drops_only_statements_moto_cannot_evaluate():
-    keep = {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": "*",
-            "Condition": {"StringEquals": {"aws:PrincipalAccount": "1"}}}
+    keep = {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:GetObject",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:PrincipalAccount": "1"}},
+    }
     plain = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}
     doc = {"Statement": [TLS_ONLY["Statement"][0], keep, plain]}
     assert json.loads(enforceable_policy(json.dumps(doc)))["Statement"] == [keep, plain]

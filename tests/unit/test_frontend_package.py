@@ -1,4 +1,5 @@
 """The SPA's package and its contract with the toolkit, checked without Node (the Vitest suite covers the code)."""
+
 import json
 import re
 
@@ -38,9 +39,7 @@ def test_lockfile_has_no_registry_addresses_and_pins_every_dependency():
 
 
 def test_npmrc_keeps_registry_addresses_out_of_the_lockfile():
-    settings = dict(
-        line.split("=", 1) for line in (FRONTEND_DIR / ".npmrc").read_text().splitlines() if "=" in line
-    )
+    settings = dict(line.split("=", 1) for line in (FRONTEND_DIR / ".npmrc").read_text().splitlines() if "=" in line)
     assert settings.get("omit-lockfile-registry-resolved") == "true"
 
 

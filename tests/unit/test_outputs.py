@@ -1,4 +1,5 @@
 """Rendering stack outputs for the frontend."""
+
 import json
 
 import pytest
@@ -9,8 +10,12 @@ from tmkit.outputs import VITE_OUTPUTS, render_env, write_atomically
 
 OUTPUTS = {
     "ApiUrl": "https://abc123.execute-api.us-east-1.amazonaws.com/api/",
-    "Region": "us-east-1", "UserPoolId": "us-east-1_AbC", "UserPoolClientId": "5abc",
-    "EnvironmentName": "dev", "SiteUrl": "https://d111.cloudfront.net", "TableName": "TimeManagement-dev-data",
+    "Region": "us-east-1",
+    "UserPoolId": "us-east-1_AbC",
+    "UserPoolClientId": "5abc",
+    "EnvironmentName": "dev",
+    "SiteUrl": "https://d111.cloudfront.net",
+    "TableName": "TimeManagement-dev-data",
 }
 
 

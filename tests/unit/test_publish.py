@@ -1,4 +1,5 @@
 """tmkit.publish pure parts: file classes, headers, invalidation planning, release retention, build scanning."""
+
 import io
 
 import pytest
@@ -7,45 +8,58 @@ from tmkit import publish as pub
 from tmkit.errors import ToolkitError
 
 
-@pytest.mark.parametrize("path, fingerprinted", [
-    ("assets/index-xZbeEor_.js", True),              # what Vite 8 emits (frontend/dist)
-    ("assets/rolldown-runtime-BCiCTKAo.js", True),   # dashes in the name
-    ("assets/index-D8uG7_t1.css", True),
-    ("assets/react-dom-Bx8_a-Zq.js", True),          # a dash inside the hash
-    ("assets/index-D8uG7_t1.js.map", True),          # source maps follow their chunk
-    ("assets/inter-latin-400-normal-BOOGhInR.woff2", True),
-    ("assets/sub/dir/chunk-AbCdEf12.js", True),
-    ("assets/my-filename.png", False),               # a word, not a hash: not immutable
-    ("assets/logo.svg", False),
-    ("assets/app-abc.js", False),                    # too short
-    ("index-xZbeEor_.js", False),                    # not under assets/
-    ("static/index-xZbeEor_.js", False),
-    ("index.html", False),
-    ("favicon.ico", False),
-])
+@pytest.mark.parametrize(
+    "path, fingerprinted",
+    [
+        ("assets/index-xZbeEor_.js", True),  # what Vite 8 emits (frontend/dist)
+        ("assets/rolldown-runtime-BCiCTKAo.js", True),  # dashes in the name
+        ("assets/index-D8uG7_t1.css", True),
+        ("assets/react-dom-Bx8_a-Zq.js", True),  # a dash inside the hash
+        ("assets/index-D8uG7_t1.js.map", True),  # source maps follow their chunk
+        ("assets/inter-latin-400-normal-BOOGhInR.woff2", True),
+        ("assets/sub/dir/chunk-AbCdEf12.js", True),
+        ("assets/my-filename.png", False),  # a word, not a hash: not immutable
+        ("assets/logo.svg", False),
+        ("assets/app-abc.js", False),  # too short
+        ("index-xZbeEor_.js", False),  # not under assets/
+        ("static/index-xZbeEor_.js", False),
+        ("index.html", False),
+        ("favicon.ico", False),
+    ],
+)
 def test_fingerprint_detection(path, fingerprinted):
     assert pub.is_fingerprinted(path) is fingerprinted
     assert pub.cache_control(path) == ("public, max-age=31536000, immutable" if fingerprinted else "no-cache")
 
 
-@pytest.mark.parametrize("path, ctype", [
-    ("index.html", "text/html; charset=utf-8"),
-    ("assets/a-AbCdEf12.js", "text/javascript; charset=utf-8"),
-    ("assets/a-AbCdEf12.mjs", "text/javascript; charset=utf-8"),
-    ("assets/a-AbCdEf12.css", "text/css; charset=utf-8"),
-    ("assets/a-AbCdEf12.js.map", "application/json"),
-    ("data.json", "application/json"),
-    ("manifest.webmanifest", "application/manifest+json"),
-    ("assets/m-AbCdEf12.wasm", "application/wasm"),
-    ("favicon.svg", "image/svg+xml"),
-    ("assets/f-AbCdEf12.woff2", "font/woff2"),
-    ("assets/f-AbCdEf12.woff", "font/woff"),
-    ("assets/f-AbCdEf12.ttf", "font/ttf"),
-    ("a.png", "image/png"), ("a.JPG", "image/jpeg"), ("a.jpeg", "image/jpeg"), ("a.gif", "image/gif"),
-    ("a.webp", "image/webp"), ("a.avif", "image/avif"), ("favicon.ico", "image/x-icon"),
-    ("robots.txt", "text/plain; charset=utf-8"), ("sitemap.xml", "application/xml"),
-    ("LICENSE", "application/octet-stream"), ("archive.weird", "application/octet-stream"),
-])
+@pytest.mark.parametrize(
+    "path, ctype",
+    [
+        ("index.html", "text/html; charset=utf-8"),
+        ("assets/a-AbCdEf12.js", "text/javascript; charset=utf-8"),
+        ("assets/a-AbCdEf12.mjs", "text/javascript; charset=utf-8"),
+        ("assets/a-AbCdEf12.css", "text/css; charset=utf-8"),
+        ("assets/a-AbCdEf12.js.map", "application/json"),
+        ("data.json", "application/json"),
+        ("manifest.webmanifest", "application/manifest+json"),
+        ("assets/m-AbCdEf12.wasm", "application/wasm"),
+        ("favicon.svg", "image/svg+xml"),
+        ("assets/f-AbCdEf12.woff2", "font/woff2"),
+        ("assets/f-AbCdEf12.woff", "font/woff"),
+        ("assets/f-AbCdEf12.ttf", "font/ttf"),
+        ("a.png", "image/png"),
+        ("a.JPG", "image/jpeg"),
+        ("a.jpeg", "image/jpeg"),
+        ("a.gif", "image/gif"),
+        ("a.webp", "image/webp"),
+        ("a.avif", "image/avif"),
+        ("favicon.ico", "image/x-icon"),
+        ("robots.txt", "text/plain; charset=utf-8"),
+        ("sitemap.xml", "application/xml"),
+        ("LICENSE", "application/octet-stream"),
+        ("archive.weird", "application/octet-stream"),
+    ],
+)
 def test_content_types_come_from_the_explicit_table(path, ctype):
     assert pub.content_type(path) == ctype
 

@@ -1,4 +1,5 @@
 """The README's task table is the `inv --list` of the toolkit: same tasks, same one-line descriptions."""
+
 import re
 import subprocess
 import sys
@@ -8,8 +9,9 @@ from tmkit.paths import ROOT
 
 def inv_list() -> dict[str, str]:
     """Parse `inv --list` itself (names and the first line of each docstring)."""
-    out = subprocess.run([sys.executable, "-m", "invoke", "--list"], cwd=ROOT, capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "invoke", "--list"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
     tasks: dict[str, str] = {}
     current = None
     for line in out.splitlines()[1:]:

@@ -1,5 +1,6 @@
 """tmkit.secrets without AWS: where a value comes from, what is refused, the placeholder rule, messages."""
-from datetime import datetime, timezone
+
+from datetime import UTC, datetime
 
 import pytest
 
@@ -9,8 +10,6 @@ from tmkit.config import load_env
 from tmkit.errors import ToolkitError
 
 
-
-
 @pytest.fixture
 def cfg(tmp_path, monkeypatch):
     (tmp_path / "unit.toml").write_text(ENV_TOML)
@@ -18,14 +17,17 @@ def cfg(tmp_path, monkeypatch):
     return load_env("unit")
 
 
-@pytest.mark.parametrize("piped, expected", [
-    ("v", "v"),
-    ("v\n", "v"),
-    ("v\n\n", "v\n"),           # exactly one newline is stripped
-    ("v\r\n", "v"),
-    ("  spaced value  \n", "  spaced value  "),
-    ("line1\nline2\n", "line1\nline2"),
-])
+@pytest.mark.parametrize(
+    "piped, expected",
+    [
+        ("v", "v"),
+        ("v\n", "v"),
+        ("v\n\n", "v\n"),  # exactly one newline is stripped
+        ("v\r\n", "v"),
+        ("  spaced value  \n", "  spaced value  "),
+        ("line1\nline2\n", "line1\nline2"),
+    ],
+)
 def test_stdin_value_loses_exactly_one_trailing_newline(piped, expected):
     assert secrets.read_value("K", stdin=Pipe(piped), prompt=lambda p: pytest.fail("prompted")) == expected
 
@@ -89,15 +91,18 @@ def test_too_large_and_placeholder_values_are_refused():
         secrets.read_value("K", stdin=Pipe('{"tmkit": "unseeded", "placeholder": "abc"}'))
 
 
-@pytest.mark.parametrize("value, expected", [
-    ('{"tmkit":"unseeded","placeholder":"Xy12"}', True),
-    ('{"tmkit": "unseeded"}', True),
-    ('{"tmkit": "seeded"}', False),
-    ('["tmkit", "unseeded"]', False),
-    ("tmkit unseeded", False),
-    ("sk_live_123", False),
-    (None, False),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ('{"tmkit":"unseeded","placeholder":"Xy12"}', True),
+        ('{"tmkit": "unseeded"}', True),
+        ('{"tmkit": "seeded"}', False),
+        ('["tmkit", "unseeded"]', False),
+        ("tmkit unseeded", False),
+        ("sk_live_123", False),
+        (None, False),
+    ],
+)
 def test_placeholder_rule(value, expected):
     assert secrets.is_placeholder(value) is expected
 
@@ -112,9 +117,11 @@ def test_undeclared_key_lists_declared_keys_and_the_fix(cfg):
 
 
 def test_check_names_every_unseeded_key_and_says_how_to_fix(cfg):
-    when = datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
-    items = [secrets.SecretStatus("STRIPE_KEY", cfg.secret_name("STRIPE_KEY"), secrets.UNSEEDED, when),
-             secrets.SecretStatus("SMTP_PASSWORD", cfg.secret_name("SMTP_PASSWORD"), secrets.MISSING)]
+    when = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+    items = [
+        secrets.SecretStatus("STRIPE_KEY", cfg.secret_name("STRIPE_KEY"), secrets.UNSEEDED, when),
+        secrets.SecretStatus("SMTP_PASSWORD", cfg.secret_name("SMTP_PASSWORD"), secrets.MISSING),
+    ]
     with pytest.raises(ToolkitError) as exc:
         secrets.check(cfg, items)
     msg = str(exc.value)
@@ -125,9 +132,11 @@ def test_check_names_every_unseeded_key_and_says_how_to_fix(cfg):
 
 
 def test_rows_and_json_never_hold_values(cfg):
-    when = datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    when = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
     items = [secrets.SecretStatus("STRIPE_KEY", "TimeManagement-unit/STRIPE_KEY", secrets.SEEDED, when)]
-    assert secrets.table_rows(items) == [("STRIPE_KEY", "TimeManagement-unit/STRIPE_KEY", "seeded",
-                                          "2025-01-02 03:04:05 UTC")]
-    assert '"seeded": true' in secrets.to_json(items) and '"last_changed": "2025-01-02T03:04:05+00:00"' in \
-        secrets.to_json(items)
+    assert secrets.table_rows(items) == [
+        ("STRIPE_KEY", "TimeManagement-unit/STRIPE_KEY", "seeded", "2025-01-02 03:04:05 UTC")
+    ]
+    assert '"seeded": true' in secrets.to_json(
+        items
+    ) and '"last_changed": "2025-01-02T03:04:05+00:00"' in secrets.to_json(items)

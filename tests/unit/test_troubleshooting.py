@@ -3,13 +3,17 @@
 The messages are found in the source: each ``ToolkitError(...)`` call's message, reduced to its first literal
 fragment of 12 or more characters (f-string placeholders vary at run time). A new message without a docs entry fails this test.
 """
+
 import ast
 
 import pytest
 
 from tmkit.paths import ROOT
 
-SOURCES = sorted(p for p in (ROOT / "tmkit").rglob("*.py")) + [ROOT / "infra" / "app.py", ROOT / "infra" / "deploy_role.py"]
+SOURCES = sorted(p for p in (ROOT / "tmkit").rglob("*.py")) + [
+    ROOT / "infra" / "app.py",
+    ROOT / "infra" / "deploy_role.py",
+]
 
 
 def _literal_parts(node):
@@ -29,7 +33,10 @@ def error_fragments():
         if not path.exists():
             continue
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "ToolkitError":
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", getattr(node.func, "attr", None)) == "ToolkitError"
+            ):
                 if not node.args:
                     continue
                 parts = [p.strip(" .:;,'\"`(") for p in _literal_parts(node.args[0])]

@@ -3,6 +3,7 @@
 Semantics are checked on the *effective* jobs: a job that calls the reusable deploy.yml is expanded
 with its inputs, so "dev deploys with `inv deploy --env dev`" is asserted on what would run.
 """
+
 from __future__ import annotations
 
 import os
@@ -37,8 +38,8 @@ def load(path: Path) -> dict:
 class Job:
     workflow: str
     name: str
-    raw: dict            # the job that runs steps (in the reusable workflow when called)
-    permissions: dict    # what the job gets: the caller's grant when it calls a reusable workflow
+    raw: dict  # the job that runs steps (in the reusable workflow when called)
+    permissions: dict  # what the job gets: the caller's grant when it calls a reusable workflow
     needs: list[str]
     inputs: dict
 
@@ -81,6 +82,7 @@ def render(value, inputs: dict):
         if e.startswith("inputs."):
             return str(inputs.get(e.split(".", 1)[1], ""))
         return m.group(0)
+
     return re.sub(r"\$\{\{(.*?)\}\}", expr, value)
 
 
@@ -111,18 +113,24 @@ def tool(name: str) -> str:
 
 # ---- validity -------------------------------------------------------------------------------
 
+
 def test_the_workflow_set():
     assert [f.name for f in FILES] == ["deploy.yml", "dev.yml", "prod.yml", "qa.yml"]
 
 
 def test_github_workflow_schema_passes():
     """The GitHub workflow JSON schema that check-jsonschema ships (offline)."""
-    result = subprocess.run([tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows",
-                             *map(str, FILES)], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *map(str, FILES)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 # ---- triggers -------------------------------------------------------------------------------
+
 
 def test_dev_deploys_on_push_to_main_and_on_demand():
     on = load(WORKFLOWS / "dev.yml")["on"]
@@ -141,13 +149,18 @@ def test_the_reusable_workflow_can_only_be_called():
 
 # ---- what runs --------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("stem", ["dev", "qa", "prod"])
 def test_each_environment_deploys_then_builds_and_publishes_the_frontend(stem):
     env = CALLERS[stem]
     deploy = effective_jobs(stem)["deploy"]
     expected_deploy = ["deploy", "--env", env] + (["--yes"] if stem == "prod" else [])
-    assert deploy.inv() == [expected_deploy, ["frontend.build", "--env", env], ["frontend.publish", "--env", env],
-                            ["outputs.show", "--env", env, "--json"]]
+    assert deploy.inv() == [
+        expected_deploy,
+        ["frontend.build", "--env", env],
+        ["frontend.publish", "--env", env],
+        ["outputs.show", "--env", env, "--json"],
+    ]
     assert deploy.environment == env  # GitHub environment = its protection rules and the OIDC subject
 
 
@@ -182,8 +195,9 @@ def test_every_aws_job_uses_oidc_and_no_stored_keys(job):
     assert runs.index("make setup") < job.steps.index(step) < first_inv
 
 
-@pytest.mark.parametrize("job", [j for j in all_jobs() if ["deploy"] == j.inv()[0][:1]],
-                         ids=lambda j: f"{j.workflow}.{j.name}")
+@pytest.mark.parametrize(
+    "job", [j for j in all_jobs() if j.inv()[0][:1] == ["deploy"]], ids=lambda j: f"{j.workflow}.{j.name}"
+)
 def test_every_deploy_job_is_in_its_environment_with_the_deploy_role_and_never_cancelled(job):
     assert job.environment == CALLERS[job.workflow]
     (step,) = job.aws_steps()
@@ -196,7 +210,9 @@ def test_every_deploy_job_is_in_its_environment_with_the_deploy_role_and_never_c
 def test_no_workflow_mentions_long_lived_keys_and_default_permissions_are_read_only():
     for f in FILES:
         text = f.read_text()
-        assert not re.search(r"aws-access-key-id|aws-secret-access-key|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY", text), f
+        assert not re.search(
+            r"aws-access-key-id|aws-secret-access-key|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY", text
+        ), f
         assert load(f)["permissions"] == {"contents": "read"}, f
 
 
@@ -223,21 +239,30 @@ def test_actions_are_pinned_by_major_version_and_toolchain_matches_the_project()
                         assert step["with"]["python-version"] == "3.11"
                     if step["uses"].startswith("actions/setup-node@"):
                         assert step["with"]["node-version"] == 20
-    assert used == {"actions/checkout", "actions/setup-python", "actions/setup-node",
-                    "aws-actions/configure-aws-credentials"}
+    assert used == {
+        "actions/checkout",
+        "actions/setup-python",
+        "actions/setup-node",
+        "aws-actions/configure-aws-credentials",
+    }
 
 
 @pytest.mark.parametrize("env", ["dev", "qa", "prod"])
 def test_the_region_step_reads_the_env_file(env, tmp_path, envs_dir):
     """The step that gives configure-aws-credentials its region works, and follows envs/<env>.toml."""
-    (envs_dir / f"{env}.toml").write_text((envs_dir / f"{env}.toml").read_text()
-                                          .replace('region = "us-east-1"', 'region = "eu-central-1"'))
+    (envs_dir / f"{env}.toml").write_text(
+        (envs_dir / f"{env}.toml").read_text().replace('region = "us-east-1"', 'region = "eu-central-1"')
+    )
     job = effective_jobs(env)["deploy"]
     (step,) = [s for s in job.steps if s.get("id") == "env"]
     out = tmp_path / "github_output"
-    result = subprocess.run(["bash", "-e", "-c", render(step["run"], job.inputs)], cwd=ROOT, timeout=120,
-                            env={**os.environ, "TM_ENV": env, "GITHUB_OUTPUT": str(out),
-                                 "PATH": f"{BIN}:{os.environ['PATH']}"},
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["bash", "-e", "-c", render(step["run"], job.inputs)],
+        cwd=ROOT,
+        timeout=120,
+        env={**os.environ, "TM_ENV": env, "GITHUB_OUTPUT": str(out), "PATH": f"{BIN}:{os.environ['PATH']}"},
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     assert out.read_text() == "region=eu-central-1\n"

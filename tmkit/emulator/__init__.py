@@ -5,6 +5,7 @@ it (``python -m tmkit.emulator --port N``); ``adapters`` and ``patches`` close m
 unmodified synthesized template deploys. Importing this package is cheap: moto loads only in the
 emulator process (and in tests that ask for it).
 """
+
 from tmkit.emulator.process import Status, is_running, require_running, reset, start, status, stop
 
 __all__ = ["Status", "is_running", "require_running", "reset", "start", "status", "stop"]

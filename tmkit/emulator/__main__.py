@@ -1,4 +1,5 @@
 """``python -m tmkit.emulator --port N``: run the AWS emulator in the foreground (``inv local.up`` runs it detached)."""
+
 import argparse
 
 from tmkit.emulator.server import serve

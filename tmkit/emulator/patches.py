@@ -14,6 +14,7 @@
    (``Bool aws:SecureTransport``) would deny every request. The policy is stored as written;
    statements with conditions moto cannot evaluate are not enforced.
 """
+
 from __future__ import annotations
 
 import json
@@ -89,9 +90,18 @@ def _annotate(fn, honour_depends_on: bool = False):
 def _event(stack, logical_id, resource_type, status, reason=None, physical_id=None):
     from moto.cloudformation.models import Event
 
-    stack.events.append(Event(stack_id=stack.stack_id, stack_name=stack.name, logical_resource_id=logical_id,
-                              physical_resource_id=physical_id or "", resource_type=resource_type,
-                              resource_status=status, resource_status_reason=reason, resource_properties=None))
+    stack.events.append(
+        Event(
+            stack_id=stack.stack_id,
+            stack_name=stack.name,
+            logical_resource_id=logical_id,
+            physical_resource_id=physical_id or "",
+            resource_type=resource_type,
+            resource_status=status,
+            resource_status_reason=reason,
+            resource_properties=None,
+        )
+    )
 
 
 def _report(stack, exc, operation: str) -> str:
@@ -153,7 +163,8 @@ def _patch_stack_failures() -> None:
 
     def delete_stack(self, name_or_stack_id):
         stack = self.stacks.get(name_or_stack_id) or next(
-            (s for s in self.stacks.values() if s.name == name_or_stack_id), None)
+            (s for s in self.stacks.values() if s.name == name_or_stack_id), None
+        )
         try:
             original_delete_stack(self, name_or_stack_id)
         except Exception as exc:
@@ -191,7 +202,7 @@ def enforceable_policy(policy_text: str) -> str:
     statements = doc.get("Statement", [])
     if isinstance(statements, dict):
         statements = [statements]
-    doc["Statement"] = [s for s in statements if set((s.get("Condition") or {})) <= ENFORCEABLE_CONDITIONS]
+    doc["Statement"] = [s for s in statements if set(s.get("Condition") or {}) <= ENFORCEABLE_CONDITIONS]
     return json.dumps(doc)
 
 

@@ -5,6 +5,7 @@ One emulator per port. Its state lives in ``.tmkit/emulator/<port>/`` (git-ignor
 started it. Only loopback endpoints are managed: the toolkit never starts anything reachable from
 outside this machine.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -17,9 +18,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional
 from urllib.parse import urlparse
 
 from tmkit import paths
@@ -38,7 +39,7 @@ class Status:
     state: str  # "running" | "stopped" | "stale" (pid file, process gone) | "foreign" (port used by another process)
     endpoint: str
     port: int
-    pid: Optional[int]
+    pid: int | None
     log: Path
     detail: str
 
@@ -50,14 +51,18 @@ class Status:
 # ---- where things are ------------------------------------------------------------------------------
 def _endpoint(cfg: EnvConfig) -> tuple[str, int]:
     if not cfg.is_local:
-        raise ToolkitError(f"environment '{cfg.name}' deploys to real AWS, it has no emulator. "
-                           "Use an emulator-backed environment, e.g. `--env local`.")
+        raise ToolkitError(
+            f"environment '{cfg.name}' deploys to real AWS, it has no emulator. "
+            "Use an emulator-backed environment, e.g. `--env local`."
+        )
     endpoint = cfg.endpoint_url
     url = urlparse(endpoint)
     if url.scheme != "http" or url.hostname not in LOOPBACK_HOSTS or not url.port:
-        raise ToolkitError(f"the emulator endpoint {endpoint!r} is not http://localhost:PORT; the toolkit runs the "
-                           "emulator on this machine only. Fix AWS_ENDPOINT_URL or the [emulator] endpoint in "
-                           f"envs/{cfg.name}.toml.")
+        raise ToolkitError(
+            f"the emulator endpoint {endpoint!r} is not http://localhost:PORT; the toolkit runs the "
+            "emulator on this machine only. Fix AWS_ENDPOINT_URL or the [emulator] endpoint in "
+            f"envs/{cfg.name}.toml."
+        )
     return endpoint, url.port
 
 
@@ -74,7 +79,7 @@ def log_file(port: int) -> Path:
 
 
 # ---- probes ----------------------------------------------------------------------------------------
-def _answers(endpoint: str) -> Optional[bool]:
+def _answers(endpoint: str) -> bool | None:
     """True: a moto server answers; False: something else answers; None: nothing listens."""
     try:
         with urllib.request.urlopen(f"{endpoint}/moto-api/config", timeout=PROBE_TIMEOUT) as resp:
@@ -87,7 +92,7 @@ def _answers(endpoint: str) -> Optional[bool]:
         return False
 
 
-def _read_pid(port: int) -> Optional[int]:
+def _read_pid(port: int) -> int | None:
     try:
         return int(_pid_file(port).read_text().strip())
     except (FileNotFoundError, ValueError):
@@ -173,30 +178,44 @@ def start(cfg: EnvConfig, *, timeout: float = START_TIMEOUT) -> tuple[Status, bo
         if current.state == "running":
             return current, False
         if current.state == "foreign":
-            raise ToolkitError(f"cannot start the emulator: {current.detail}. Stop that program, or choose another "
-                               f"port in the [emulator] endpoint of envs/{cfg.name}.toml.")
+            raise ToolkitError(
+                f"cannot start the emulator: {current.detail}. Stop that program, or choose another "
+                f"port in the [emulator] endpoint of envs/{cfg.name}.toml."
+            )
         _pid_file(port).unlink(missing_ok=True)
         log = log_file(port)
-        env = {**os.environ, "MOTO_ACCOUNT_ID": EMULATOR_ACCOUNT,
-               "PYTHONPATH": os.pathsep.join(filter(None, [str(paths.ROOT), os.environ.get("PYTHONPATH")]))}
+        env = {
+            **os.environ,
+            "MOTO_ACCOUNT_ID": EMULATOR_ACCOUNT,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(paths.ROOT), os.environ.get("PYTHONPATH")])),
+        }
         with open(log, "wb") as out:  # one run per log: a stale run's log was shown by `status` already
-            proc = subprocess.Popen([sys.executable, "-m", MODULE, "--port", str(port)], cwd=paths.ROOT,
-                                    stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                    start_new_session=True)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", MODULE, "--port", str(port)],
+                cwd=paths.ROOT,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+            )
         _pid_file(port).write_text(f"{proc.pid}\n")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 _pid_file(port).unlink(missing_ok=True)
-                raise ToolkitError(f"the emulator exited at start (code {proc.returncode}). Last lines of {log}:\n"
-                                   f"{_tail(log)}")
+                raise ToolkitError(
+                    f"the emulator exited at start (code {proc.returncode}). Last lines of {log}:\n{_tail(log)}"
+                )
             if _answers(endpoint):
                 return status(cfg), True
             time.sleep(0.1)
         _terminate(proc.pid)
         _pid_file(port).unlink(missing_ok=True)
-        raise ToolkitError(f"the emulator did not answer at {endpoint} within {timeout:.0f} s and was stopped. "
-                           f"Last lines of {log}:\n{_tail(log)}")
+        raise ToolkitError(
+            f"the emulator did not answer at {endpoint} within {timeout:.0f} s and was stopped. "
+            f"Last lines of {log}:\n{_tail(log)}"
+        )
 
 
 def _terminate(pid: int, timeout: float = STOP_TIMEOUT) -> None:
@@ -236,5 +255,7 @@ def reset(cfg: EnvConfig) -> None:
     req = urllib.request.Request(f"{endpoint}/moto-api/reset", data=b"", method="POST")
     with urllib.request.urlopen(req, timeout=10) as resp:
         if resp.status != 200:
-            raise ToolkitError(f"the emulator refused the reset (HTTP {resp.status}); restart it with "
-                               "`inv local.down` then `inv local.up`.")
+            raise ToolkitError(
+                f"the emulator refused the reset (HTTP {resp.status}); restart it with "
+                "`inv local.down` then `inv local.up`."
+            )

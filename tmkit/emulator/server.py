@@ -1,4 +1,5 @@
 """The emulator process: moto's server with the adapters and patches installed, on loopback."""
+
 from __future__ import annotations
 
 import logging

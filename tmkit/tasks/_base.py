@@ -1,8 +1,9 @@
 """What every task module shares: the ``--env`` option and ToolkitError -> invoke.Exit."""
+
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from collections.abc import Callable
 
 from invoke import Exit, Task, task
 
@@ -16,10 +17,12 @@ def tm_task(*args, help: dict | None = None, **kwargs) -> Callable:
 
     Every task gets the ``--env`` help text for free when it has an ``env`` parameter.
     """
+
     def decorate(fn: Callable) -> Callable:
         import inspect
 
         env_help = {"env": ENV_HELP} if "env" in inspect.signature(fn).parameters else {}
+
         @functools.wraps(fn)
         def wrapper(*a, **kw):
             try:

@@ -1,4 +1,5 @@
 """`inv cost.*`: cost guardrails that are account settings rather than stack resources."""
+
 from invoke import Collection
 
 from tmkit.tasks._base import load, tm_task
@@ -12,8 +13,10 @@ def tags(c, env=None, dry_run=False):
 
     cfg = load(env)
     if cfg.is_local:
-        say(f"environment '{cfg.name}' runs on the local emulator, which has no billing: "
-            "there are no cost allocation tags to activate. Nothing was changed.")
+        say(
+            f"environment '{cfg.name}' runs on the local emulator, which has no billing: "
+            "there are no cost allocation tags to activate. Nothing was changed."
+        )
         return
     plan = cost.plan(cfg)
     for key in plan.active:
@@ -21,7 +24,9 @@ def tags(c, env=None, dry_run=False):
     for key in plan.inactive:
         say(f"{key}: inactive -> {'would activate' if dry_run else 'activating'}")
     for key in plan.unseen:
-        say(f"{key}: not seen on a billed resource yet -> {'would try to activate' if dry_run else 'trying to activate'}")
+        say(
+            f"{key}: not seen on a billed resource yet -> {'would try to activate' if dry_run else 'trying to activate'}"
+        )
     if dry_run:
         say("dry run: nothing was changed.")
     else:

@@ -2,6 +2,7 @@
 
 The work is in ``tmkit.publish``; these bodies parse flags, call it and print.
 """
+
 from invoke import Collection
 
 from tmkit.tasks._base import load, tm_task
@@ -19,11 +20,15 @@ def build(c, env=None):
 
     cfg = load(env)
     if not (paths.FRONTEND_DIR / "package.json").is_file():
-        raise ToolkitError(f"there is no frontend at {paths.FRONTEND_DIR} (package.json missing): restore "
-                           "frontend/ from the repository (`git checkout -- frontend`), then `make setup`.")
+        raise ToolkitError(
+            f"there is no frontend at {paths.FRONTEND_DIR} (package.json missing): restore "
+            "frontend/ from the repository (`git checkout -- frontend`), then `make setup`."
+        )
     if not (paths.FRONTEND_DIR / "node_modules").is_dir():
-        raise ToolkitError(f"{paths.FRONTEND_DIR / 'node_modules'} is missing: install the frontend's "
-                           "dependencies with `make setup`, then retry.")
+        raise ToolkitError(
+            f"{paths.FRONTEND_DIR / 'node_modules'} is missing: install the frontend's "
+            "dependencies with `make setup`, then retry."
+        )
     text = render_env(cfg, stack_outputs(cfg))
     write_atomically(paths.FRONTEND_DIR / ".env", text)
     say(f"wrote frontend/.env from {cfg.stack_name}; building...")
@@ -31,26 +36,34 @@ def build(c, env=None):
         c.run("npm run build", out_stream=sys.stderr)  # stdout is for requested data only
 
 
-@tm_task(help={
-    "dir": "build directory to publish (default: frontend/dist)",
-    "dry_run": "print the plan (uploads, bytes, deletions, invalidation paths) on stdout and change nothing",
-    "wait": "wait until the CloudFront invalidation has completed",
-    "timeout": "seconds --wait waits at most (default 600)",
-    "keep": "earlier releases whose files stay in the bucket for open tabs and rollback (default 3)",
-})
+@tm_task(
+    help={
+        "dir": "build directory to publish (default: frontend/dist)",
+        "dry_run": "print the plan (uploads, bytes, deletions, invalidation paths) on stdout and change nothing",
+        "wait": "wait until the CloudFront invalidation has completed",
+        "timeout": "seconds --wait waits at most (default 600)",
+        "keep": "earlier releases whose files stay in the bucket for open tabs and rollback (default 3)",
+    }
+)
 def publish(c, env=None, dir=None, dry_run=False, wait=False, timeout=600, keep=None):
     """Upload the build content-addressed (only new or changed files), index.html last, then invalidate."""
     from tmkit import paths
     from tmkit import publish as pub
-    from tmkit.ui import data, say
-
     from tmkit.errors import ToolkitError
+    from tmkit.ui import data, say
 
     cfg = load(env)
     if keep is not None and not str(keep).isdigit():
         raise ToolkitError(f"--keep must be a whole number of releases (0 or more), not {keep!r}.")
-    result = pub.publish_env(cfg, dir or paths.FRONTEND_DIR / "dist", say=say, dry_run=dry_run, wait=wait,
-                             timeout=float(timeout), keep=pub.DEFAULT_KEEP if keep is None else int(keep))
+    result = pub.publish_env(
+        cfg,
+        dir or paths.FRONTEND_DIR / "dist",
+        say=say,
+        dry_run=dry_run,
+        wait=wait,
+        timeout=float(timeout),
+        keep=pub.DEFAULT_KEEP if keep is None else int(keep),
+    )
     plan = result.plan
     if dry_run:
         data(plan.render())
@@ -59,18 +72,26 @@ def publish(c, env=None, dir=None, dry_run=False, wait=False, timeout=600, keep=
     if not plan.changes_site:
         say(f"release {plan.release} is already live; nothing changed, nothing invalidated.")
     else:
-        say(f"release {plan.release} is live: uploaded {len(plan.puts)} files ({plan.upload_bytes} bytes), "
+        say(
+            f"release {plan.release} is live: uploaded {len(plan.puts)} files ({plan.upload_bytes} bytes), "
             f"placed {len(plan.copies)} unfingerprinted files, pruned {len(plan.deletes)} objects, "
-            f"in {result.seconds:.1f}s.")
-        say(f"invalidated {' '.join(plan.invalidation)} ({result.invalidation_id})" if plan.invalidation
-            else "no cached path changed: no invalidation.")
+            f"in {result.seconds:.1f}s."
+        )
+        say(
+            f"invalidated {' '.join(plan.invalidation)} ({result.invalidation_id})"
+            if plan.invalidation
+            else "no cached path changed: no invalidation."
+        )
 
 
-@tm_task(iterable=["paths"], help={
-    "paths": "a path to invalidate, starting with / (repeatable; default /*)",
-    "wait": "wait until the invalidation has completed",
-    "timeout": "seconds --wait waits at most (default 600)",
-})
+@tm_task(
+    iterable=["paths"],
+    help={
+        "paths": "a path to invalidate, starting with / (repeatable; default /*)",
+        "wait": "wait until the invalidation has completed",
+        "timeout": "seconds --wait waits at most (default 600)",
+    },
+)
 def invalidate(c, env=None, paths=None, wait=False, timeout=600):
     """Invalidate paths in the environment's CloudFront distribution (prints the invalidation id)."""
     from tmkit.publish import invalidate_env

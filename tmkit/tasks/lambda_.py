@@ -1,4 +1,5 @@
 """`inv lambda.*`: the API Lambda's build step."""
+
 from invoke import Collection
 
 from tmkit.tasks._base import tm_task

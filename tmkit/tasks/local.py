@@ -1,4 +1,5 @@
 """`inv local.*` tasks: the local AWS emulator (moto server on loopback) for emulator-backed environments."""
+
 from invoke import Collection
 
 from tmkit.tasks._base import load, tm_task

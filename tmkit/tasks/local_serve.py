@@ -3,16 +3,19 @@
 The lead adds ``serve`` and ``user`` to the "local" collection (tmkit/tasks/local.py). The work is in
 tmkit/localserve.py.
 """
+
 from tmkit.tasks._base import load, tm_task
 
 ENV_LOCAL = "emulator-backed environment (envs/NAME.toml with [emulator]); default: local"
 
 
-@tm_task(help={
-    "env": ENV_LOCAL,
-    "port": "port to listen on (default 8080)",
-    "host": "127.0.0.1 (default) or localhost: the server listens on loopback only; anything else is refused",
-})
+@tm_task(
+    help={
+        "env": ENV_LOCAL,
+        "port": "port to listen on (default 8080)",
+        "host": "127.0.0.1 (default) or localhost: the server listens on loopback only; anything else is refused",
+    }
+)
 def serve(c, env="local", port=8080, host="127.0.0.1"):
     """Serve the published SPA, the API (in-process, behind a Cognito JWT authorizer) and Cognito on one local origin."""
     from tmkit.errors import ToolkitError
@@ -23,12 +26,14 @@ def serve(c, env="local", port=8080, host="127.0.0.1"):
     serve_forever(load(env), port=int(port), host=host)
 
 
-@tm_task(help={
-    "env": ENV_LOCAL,
-    "email": "the user's email address (also the sign-in name)",
-    "password_file": "read the password from this file (else piped stdin, else a hidden prompt; never argv)",
-    "generate": "generate a throwaway password and print it once on stdout (emulator only)",
-})
+@tm_task(
+    help={
+        "env": ENV_LOCAL,
+        "email": "the user's email address (also the sign-in name)",
+        "password_file": "read the password from this file (else piped stdin, else a hidden prompt; never argv)",
+        "generate": "generate a throwaway password and print it once on stdout (emulator only)",
+    }
+)
 def user(c, email, env="local", password_file=None, generate=False):
     """Create (or reset) a confirmed user with a permanent password in the emulator's user pool."""
     from tmkit.errors import ToolkitError
@@ -40,7 +45,9 @@ def user(c, email, env="local", password_file=None, generate=False):
     cfg = load(env)
     password = generate_password() if generate else read_password(password_file=password_file)
     pool, created = create_user(cfg, email, password)
-    say(f"user {email} {'created' if created else 'existed; password replaced'} in pool {pool}: confirmed, "
-        "permanent password. Sign in at `inv local.serve`.")
+    say(
+        f"user {email} {'created' if created else 'existed; password replaced'} in pool {pool}: confirmed, "
+        "permanent password. Sign in at `inv local.serve`."
+    )
     if generate:
         data(password)

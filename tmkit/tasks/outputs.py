@@ -1,4 +1,5 @@
 """`inv outputs.*`: the deployed stack's outputs, read from CloudFormation (never from a file)."""
+
 from invoke import Collection
 
 from tmkit.tasks._base import load, tm_task
@@ -21,10 +22,13 @@ def show(c, env=None, json=False):
     table(["output", "value"], sorted(outputs.items()))
 
 
-@tm_task(name="env", help={
-    "format": "env (VITE_*=value lines, default) or json",
-    "write": "write to this file atomically instead of stdout (only when everything succeeded)",
-})
+@tm_task(
+    name="env",
+    help={
+        "format": "env (VITE_*=value lines, default) or json",
+        "write": "write to this file atomically instead of stdout (only when everything succeeded)",
+    },
+)
 def env_(c, env=None, format="env", write=None):
     """Print the frontend's VITE_* variables from the stack outputs (`> frontend/.env` works)."""
     from tmkit.outputs import render_env, stack_outputs, write_atomically

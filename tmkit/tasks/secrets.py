@@ -1,13 +1,17 @@
 """`inv secrets.*`: seed and inspect the environment's Secrets Manager secrets (values never printed)."""
+
 from invoke import Collection
 
 from tmkit.tasks._base import load, tm_task
 
 
-@tm_task(positional=["key"], help={
-    "key": "a secret key declared in envs/NAME.toml (`secrets = [...]`)",
-    "from-file": "read the value from this file (one trailing newline is dropped) instead of standard input",
-})
+@tm_task(
+    positional=["key"],
+    help={
+        "key": "a secret key declared in envs/NAME.toml (`secrets = [...]`)",
+        "from-file": "read the value from this file (one trailing newline is dropped) instead of standard input",
+    },
+)
 def put(c, key, env=None, from_file=None):
     """Store a secret value as a new version; the value comes from stdin, a hidden prompt or --from-file."""
     from tmkit import secrets

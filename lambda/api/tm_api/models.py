@@ -3,6 +3,7 @@
 JSON field names are camelCase (``dueDate``); unknown fields are rejected, so a body can never
 carry ``PK``, ``sub`` or ``id`` into the item.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,7 +12,7 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal, Optional
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
@@ -42,23 +43,24 @@ def _text():
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, alias_generator=to_camel,
-                              populate_by_name=False, frozen=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, alias_generator=to_camel, populate_by_name=False, frozen=True
+    )
 
 
 class TaskIn(_Body):
     title: str = _title()
     notes: str = _text()
     status: Literal["todo", "in_progress", "done"] = "todo"
-    due_date: Optional[date] = None
-    milestone_id: Optional[str] = Field(default=None, pattern=ID_PATTERN)
+    due_date: date | None = None
+    milestone_id: str | None = Field(default=None, pattern=ID_PATTERN)
 
 
 class MilestoneIn(_Body):
     title: str = _title()
     description: str = _text()
     status: Literal["planned", "in_progress", "done"] = "planned"
-    target_date: Optional[date] = None
+    target_date: date | None = None
 
 
 class DriverIn(_Body):
@@ -69,8 +71,8 @@ class DriverIn(_Body):
 
 @dataclass(frozen=True)
 class Entity:
-    collection: str   # URL segment: /tasks
-    kind: str         # sort-key prefix: TASK -> SK = TASK#<id>
+    collection: str  # URL segment: /tasks
+    kind: str  # sort-key prefix: TASK -> SK = TASK#<id>
     model: type[_Body]
 
 

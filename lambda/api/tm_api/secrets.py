@@ -6,12 +6,13 @@ holding the placeholder CloudFormation generated (JSON with ``"tmkit": "unseeded
 value counts as not configured. Either way the route answers 503 and one log line names the key
 -- never the value.
 """
+
 from __future__ import annotations
 
 import json
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities import parameters
@@ -27,8 +28,10 @@ class SecretUnavailable(Exception):
 
     def __init__(self, key: str, reason: str, environment: str):
         self.key, self.reason = key, reason
-        super().__init__(f"secret {key} is not configured for environment '{environment}' ({reason}); "
-                         f"an operator must run `inv secrets.put --env {environment} {key}`")
+        super().__init__(
+            f"secret {key} is not configured for environment '{environment}' ({reason}); "
+            f"an operator must run `inv secrets.put --env {environment} {key}`"
+        )
 
     def body(self) -> dict:
         return {"statusCode": 503, "message": str(self), "secret": self.key}

@@ -3,11 +3,12 @@
 The stack sets these variables (see the team contract); a missing or malformed one fails the
 first request with a message naming the variable, instead of failing somewhere deep later.
 """
+
 from __future__ import annotations
 
 import os
 import re
-from typing import Mapping, Optional
+from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -30,7 +31,7 @@ class Settings(BaseModel):
     environment: str = Field(alias="ENVIRONMENT", pattern=r"^[a-z][a-z0-9]{1,15}$")
     # boto3 honours AWS_ENDPOINT_URL natively; it is read here so the clients we build say so explicitly
     # (the local server points the handler at the emulator this way).
-    endpoint_url: Optional[str] = Field(alias="AWS_ENDPOINT_URL", default=None)
+    endpoint_url: str | None = Field(alias="AWS_ENDPOINT_URL", default=None)
 
     @field_validator("secret_keys", mode="before")
     @classmethod
@@ -69,5 +70,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             var = ".".join(str(p) for p in err["loc"])
             msg = "is not set" if err["type"] == "missing" else err["msg"].removeprefix("Value error, ")
             problems.append(f"{var} {msg}")
-        raise SettingsError("the API function is misconfigured: " + "; ".join(problems)
-                            + ". Fix the function's environment (the stack sets it) and redeploy.") from None
+        raise SettingsError(
+            "the API function is misconfigured: "
+            + "; ".join(problems)
+            + ". Fix the function's environment (the stack sets it) and redeploy."
+        ) from None

@@ -9,6 +9,7 @@ from the verified ``sub`` the route passes in; nothing here reads the request.
 Credentials (and the DynamoDB client built on them) are cached per user in the warm container,
 in a bounded LRU, and renewed ``refresh_margin`` seconds before they expire.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -16,10 +17,11 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Callable, Optional
+from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
@@ -51,16 +53,25 @@ def session_name(sub: str) -> str:
 # ---- credentials ------------------------------------------------------------------------------
 @dataclass
 class _Entry:
-    client: Any            # DynamoDB client signed with this user's role session
-    expires_at: float      # epoch seconds
-    access_key_id: str     # not a secret; lets tests check which session a client uses
+    client: Any  # DynamoDB client signed with this user's role session
+    expires_at: float  # epoch seconds
+    access_key_id: str  # not a secret; lets tests check which session a client uses
 
 
 class UserCredentials:
     """Per-user DynamoDB clients on session-tagged credentials of the data-access role."""
 
-    def __init__(self, session, role_arn: str, *, endpoint_url: Optional[str] = None, max_users: int = 1000,
-                 refresh_margin: float = 300, duration_seconds: int = 3600, clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        session,
+        role_arn: str,
+        *,
+        endpoint_url: str | None = None,
+        max_users: int = 1000,
+        refresh_margin: float = 300,
+        duration_seconds: int = 3600,
+        clock: Callable[[], float] = time.time,
+    ):
         self._session = session
         self.role_arn = role_arn
         self._endpoint_url = endpoint_url
@@ -106,9 +117,12 @@ class UserCredentials:
             Tags=[{"Key": "sub", "Value": sub}],
         )["Credentials"]
         client = self._session.client(
-            "dynamodb", endpoint_url=self._endpoint_url,
-            aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-            aws_session_token=creds["SessionToken"])
+            "dynamodb",
+            endpoint_url=self._endpoint_url,
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+        )
         expiration = creds["Expiration"]
         if isinstance(expiration, str):
             expiration = datetime.fromisoformat(expiration.replace("Z", "+00:00"))
@@ -117,7 +131,7 @@ class UserCredentials:
 
 # ---- items ------------------------------------------------------------------------------------
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _plain(value):
@@ -159,12 +173,13 @@ class ItemStore:
         )
         return record
 
-    def get(self, sub: str, kind: str, item_id: str) -> Optional[dict]:
+    def get(self, sub: str, kind: str, item_id: str) -> dict | None:
         out = self.credentials.client(sub).get_item(
-            TableName=self.table_name, Key=_to_item(item_key(sub, kind, item_id)), ConsistentRead=True)
+            TableName=self.table_name, Key=_to_item(item_key(sub, kind, item_id)), ConsistentRead=True
+        )
         return _from_item(out["Item"]) if "Item" in out else None
 
-    def list(self, sub: str, kind: str, *, limit: int = 100, after: Optional[str] = None) -> tuple[list[dict], Optional[str]]:
+    def list(self, sub: str, kind: str, *, limit: int = 100, after: str | None = None) -> tuple[list[dict], str | None]:
         """Up to ``limit`` items in id (= creation) order, and the id to continue after (or None)."""
         params = dict(
             TableName=self.table_name,
@@ -179,7 +194,7 @@ class ItemStore:
         last = out.get("LastEvaluatedKey")
         return items, (_DESER.deserialize(last["SK"]).split("#", 1)[1] if last else None)
 
-    def replace(self, sub: str, kind: str, item_id: str, values: dict) -> Optional[dict]:
+    def replace(self, sub: str, kind: str, item_id: str, values: dict) -> dict | None:
         """Overwrite the item's fields (keeps id and createdAt); None when the user has no such item."""
         values = {**values, "updatedAt": _now()}
         names = {f"#f{i}": k for i, k in enumerate(values)}
@@ -203,8 +218,10 @@ class ItemStore:
     def delete(self, sub: str, kind: str, item_id: str) -> bool:
         try:
             self.credentials.client(sub).delete_item(
-                TableName=self.table_name, Key=_to_item(item_key(sub, kind, item_id)),
-                ConditionExpression="attribute_exists(PK)")
+                TableName=self.table_name,
+                Key=_to_item(item_key(sub, kind, item_id)),
+                ConditionExpression="attribute_exists(PK)",
+            )
         except ClientError as exc:
             if _conditional_failed(exc):
                 return False

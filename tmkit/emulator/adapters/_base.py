@@ -7,6 +7,7 @@ The instance moto keeps in the stack's resource map is the adapter itself: its
 ``physical_resource_id`` answers ``Ref``, ``attrs`` answers ``Fn::GetAtt``, and ``delete()`` removes the
 real object when the stack (or the resource) goes away.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -45,7 +46,7 @@ class Adapter:
         raise NotImplementedError
 
     @classmethod
-    def update(cls, resource: "Adapter", props: dict[str, Any]) -> "Adapter":
+    def update(cls, resource: Adapter, props: dict[str, Any]) -> Adapter:
         """Default: replace (create the new object, then remove the old one), as CloudFormation does."""
         name = props.get(cls.NAME_PROP) or resource.name
         if cls.REMOVE_BEFORE_REPLACE:
@@ -56,7 +57,7 @@ class Adapter:
         return new
 
     @classmethod
-    def remove(cls, resource: "Adapter") -> None:
+    def remove(cls, resource: Adapter) -> None:
         """Delete the real object; must not fail when it is already gone."""
 
     # ---- the CloudFormationModel interface moto calls ----------------------------------------
@@ -87,7 +88,7 @@ class Adapter:
         return True
 
     @classmethod
-    def _build(cls, ctx: Ctx, name: str, props: dict[str, Any]) -> "Adapter":
+    def _build(cls, ctx: Ctx, name: str, props: dict[str, Any]) -> Adapter:
         physical_id, attrs = cls.create(ctx, name, props)
         return cls(ctx, name, physical_id, attrs, props)
 
@@ -96,8 +97,9 @@ class Adapter:
         return cls._build(Ctx(account_id, region_name), resource_name, cloudformation_json.get("Properties") or {})
 
     @classmethod
-    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json,
-                                        account_id, region_name):
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
         props = cloudformation_json.get("Properties") or {}
         if isinstance(original_resource, Adapter):
             return cls.update(original_resource, props)

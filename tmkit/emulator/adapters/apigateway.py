@@ -1,5 +1,6 @@
 """API Gateway: Stage, Authorizer, RequestValidator, GatewayResponse, Account; fixes to moto's RestApi, Method,
 Deployment, Resource."""
+
 from __future__ import annotations
 
 import uuid
@@ -33,8 +34,9 @@ class RestApi(MotoRestAPI, CloudFormationModel):
     """moto's RestApi, which moto never deletes and cannot update."""
 
     @classmethod
-    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json,
-                                        account_id, region_name):
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
         props = cloudformation_json.get("Properties") or {}
         original_resource.name = props.get("Name", original_resource.name)
         original_resource.description = props.get("Description", "")
@@ -53,29 +55,41 @@ class Method(MotoMethod, CloudFormationModel):
         props = cloudformation_json["Properties"]
         backend = _backend(account_id, region_name)
         method = backend.put_method(
-            function_id=props["RestApiId"], resource_id=props["ResourceId"], method_type=props["HttpMethod"],
-            authorization_type=props.get("AuthorizationType", "NONE"), api_key_required=props.get("ApiKeyRequired"),
-            request_parameters=props.get("RequestParameters"), request_models=props.get("RequestModels"),
-            operation_name=props.get("OperationName"), authorizer_id=props.get("AuthorizerId"),
+            function_id=props["RestApiId"],
+            resource_id=props["ResourceId"],
+            method_type=props["HttpMethod"],
+            authorization_type=props.get("AuthorizationType", "NONE"),
+            api_key_required=props.get("ApiKeyRequired"),
+            request_parameters=props.get("RequestParameters"),
+            request_models=props.get("RequestModels"),
+            operation_name=props.get("OperationName"),
+            authorizer_id=props.get("AuthorizerId"),
             authorization_scopes=props.get("AuthorizationScopes"),
-            request_validator_id=props.get("RequestValidatorId"))
+            request_validator_id=props.get("RequestValidatorId"),
+        )
         integration = props.get("Integration")
         if integration:
             backend.put_integration(
-                function_id=props["RestApiId"], resource_id=props["ResourceId"], method_type=props["HttpMethod"],
-                integration_type=integration["Type"], uri=integration.get("Uri"),
+                function_id=props["RestApiId"],
+                resource_id=props["ResourceId"],
+                method_type=props["HttpMethod"],
+                integration_type=integration["Type"],
+                uri=integration.get("Uri"),
                 integration_method=integration.get("IntegrationHttpMethod"),
-                credentials=integration.get("Credentials"), request_templates=integration.get("RequestTemplates"),
+                credentials=integration.get("Credentials"),
+                request_templates=integration.get("RequestTemplates"),
                 passthrough_behavior=integration.get("PassthroughBehavior"),
                 timeout_in_millis=integration.get("TimeoutInMillis"),
-                request_parameters=integration.get("RequestParameters"))
+                request_parameters=integration.get("RequestParameters"),
+            )
         method.tm_location = (props["RestApiId"], props["ResourceId"], props["HttpMethod"])
         method.__class__ = cls  # the backend's object, with this class's delete()
         return method
 
     @classmethod
-    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json,
-                                        account_id, region_name):
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
         cls._remove(original_resource, account_id, region_name)
         return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
 
@@ -103,15 +117,17 @@ class Deployment(MotoDeployment, CloudFormationModel):
 
     @classmethod
     def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
-        deployment = super().create_from_cloudformation_json(resource_name, cloudformation_json, account_id,
-                                                             region_name, **kwargs)
+        deployment = super().create_from_cloudformation_json(
+            resource_name, cloudformation_json, account_id, region_name, **kwargs
+        )
         deployment.tm_api_id = cloudformation_json["Properties"]["RestApiId"]
         deployment.__class__ = cls  # the backend's object, with a physical id for Ref and a delete()
         return deployment
 
     @classmethod
-    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json,
-                                        account_id, region_name):
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
         return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
 
     @property
@@ -132,10 +148,15 @@ class Stage(Adapter, CloudFormationModel):
     @classmethod
     def create(cls, ctx, name, props):
         _api(ctx, props["RestApiId"]).create_stage(
-            name=name, deployment_id=props.get("DeploymentId"), variables=props.get("Variables"),
-            description=props.get("Description", ""), cacheClusterEnabled=props.get("CacheClusterEnabled"),
-            cacheClusterSize=props.get("CacheClusterSize"), tags=tags_dict(props),
-            tracing_enabled=props.get("TracingEnabled"))
+            name=name,
+            deployment_id=props.get("DeploymentId"),
+            variables=props.get("Variables"),
+            description=props.get("Description", ""),
+            cacheClusterEnabled=props.get("CacheClusterEnabled"),
+            cacheClusterSize=props.get("CacheClusterSize"),
+            tags=tags_dict(props),
+            tracing_enabled=props.get("TracingEnabled"),
+        )
         return name, {"_ApiId": props["RestApiId"]}
 
     @classmethod
@@ -152,12 +173,17 @@ class Authorizer(Adapter, CloudFormationModel):
         api = _api(ctx, props["RestApiId"])
         authorizer_id = uuid.uuid4().hex[:6]
         api.create_authorizer(
-            authorizer_id=authorizer_id, name=props.get("Name", name), authorizer_type=props["Type"],
-            provider_arns=props.get("ProviderARNs"), auth_type=props.get("AuthType"),
-            authorizer_uri=props.get("AuthorizerUri"), authorizer_credentials=props.get("AuthorizerCredentials"),
+            authorizer_id=authorizer_id,
+            name=props.get("Name", name),
+            authorizer_type=props["Type"],
+            provider_arns=props.get("ProviderARNs"),
+            auth_type=props.get("AuthType"),
+            authorizer_uri=props.get("AuthorizerUri"),
+            authorizer_credentials=props.get("AuthorizerCredentials"),
             identity_source=props.get("IdentitySource"),
             identiy_validation_expression=props.get("IdentityValidationExpression"),
-            authorizer_result_ttl=props.get("AuthorizerResultTtlInSeconds", 300))
+            authorizer_result_ttl=props.get("AuthorizerResultTtlInSeconds", 300),
+        )
         return authorizer_id, {"AuthorizerId": authorizer_id, "_ApiId": props["RestApiId"]}
 
     @classmethod
@@ -165,8 +191,13 @@ class Authorizer(Adapter, CloudFormationModel):
         if props["RestApiId"] != resource.attrs["_ApiId"]:
             return super().update(resource, props)
         authorizer = _api(resource.ctx, resource.attrs["_ApiId"]).authorizers[resource.physical_id]
-        for key, attr in (("Name", "name"), ("Type", "type"), ("ProviderARNs", "provider_arns"),
-                          ("IdentitySource", "identity_source"), ("AuthorizerUri", "authorizer_uri")):
+        for key, attr in (
+            ("Name", "name"),
+            ("Type", "type"),
+            ("ProviderARNs", "provider_arns"),
+            ("IdentitySource", "identity_source"),
+            ("AuthorizerUri", "authorizer_uri"),
+        ):
             if key in props and hasattr(authorizer, attr):
                 setattr(authorizer, attr, props[key])
         return cls(resource.ctx, resource.name, resource.physical_id, resource.attrs, props)
@@ -184,8 +215,10 @@ class RequestValidator(Adapter, CloudFormationModel):
     @classmethod
     def create(cls, ctx, name, props):
         validator = _api(ctx, props["RestApiId"]).create_request_validator(
-            name=props.get("Name", name), validateRequestBody=props.get("ValidateRequestBody", False),
-            validateRequestParameters=props.get("ValidateRequestParameters", False))
+            name=props.get("Name", name),
+            validateRequestBody=props.get("ValidateRequestBody", False),
+            validateRequestParameters=props.get("ValidateRequestParameters", False),
+        )
         return validator.id, {"RequestValidatorId": validator.id, "_ApiId": props["RestApiId"]}
 
     @classmethod
@@ -200,10 +233,15 @@ class GatewayResponse(Adapter, CloudFormationModel):
     @classmethod
     def create(cls, ctx, name, props):
         _api(ctx, props["RestApiId"]).put_gateway_response(
-            response_type=props["ResponseType"], status_code=props.get("StatusCode"),
-            response_parameters=props.get("ResponseParameters"), response_templates=props.get("ResponseTemplates"))
-        return f"{props['RestApiId']}-{props['ResponseType']}", {"_ApiId": props["RestApiId"],
-                                                                 "_Type": props["ResponseType"]}
+            response_type=props["ResponseType"],
+            status_code=props.get("StatusCode"),
+            response_parameters=props.get("ResponseParameters"),
+            response_templates=props.get("ResponseTemplates"),
+        )
+        return f"{props['RestApiId']}-{props['ResponseType']}", {
+            "_ApiId": props["RestApiId"],
+            "_Type": props["ResponseType"],
+        }
 
     @classmethod
     def remove(cls, resource):
@@ -219,7 +257,8 @@ class Account(Adapter, CloudFormationModel):
     def create(cls, ctx, name, props):
         if props.get("CloudWatchRoleArn"):
             _backend(ctx.account_id, ctx.region).update_account(
-                [{"op": "replace", "path": "/cloudwatchRoleArn", "value": props["CloudWatchRoleArn"]}])
+                [{"op": "replace", "path": "/cloudwatchRoleArn", "value": props["CloudWatchRoleArn"]}]
+            )
         return f"{name}-{uuid.uuid4().hex[:8]}", {}
 
     @classmethod
@@ -232,8 +271,9 @@ class Resource(MotoResource, CloudFormationModel):
     """moto's resource (path part), with update: a changed path is a new resource, as on AWS."""
 
     @classmethod
-    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json,
-                                        account_id, region_name):
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
         props = cloudformation_json["Properties"]
         if props["PathPart"] == original_resource.path_part:
             return original_resource

@@ -1,4 +1,5 @@
 """CloudFront: Distribution, OriginAccessControl, Function, and the policies moto has no API for."""
+
 from __future__ import annotations
 
 import copy
@@ -44,9 +45,20 @@ def _origin(cfn: dict[str, Any]) -> dict[str, Any]:
 
 def distribution_config_to_api(cfn: dict[str, Any], caller_reference: str) -> dict[str, Any]:
     """CloudFormation's DistributionConfig (plain lists) -> the API's (Quantity/Items) shape moto stores."""
-    cfg = {k: v for k, v in cfn.items() if k not in ("Origins", "DefaultCacheBehavior", "CacheBehaviors",
-                                                        "CustomErrorResponses", "Aliases", "IPV6Enabled",
-                                                        "Restrictions")}
+    cfg = {
+        k: v
+        for k, v in cfn.items()
+        if k
+        not in (
+            "Origins",
+            "DefaultCacheBehavior",
+            "CacheBehaviors",
+            "CustomErrorResponses",
+            "Aliases",
+            "IPV6Enabled",
+            "Restrictions",
+        )
+    }
     cfg["CallerReference"] = caller_reference
     cfg.setdefault("Comment", "")
     cfg["Origins"] = {"Quantity": len(cfn.get("Origins", [])), "Items": [_origin(o) for o in cfn.get("Origins", [])]}
@@ -61,8 +73,9 @@ def distribution_config_to_api(cfn: dict[str, Any], caller_reference: str) -> di
         cfg["IsIPV6Enabled"] = cfn["IPV6Enabled"]
     geo = (cfn.get("Restrictions") or {}).get("GeoRestriction")
     if geo:
-        cfg["Restrictions"] = {"GeoRestriction": {"RestrictionType": geo.get("RestrictionType", "none"),
-                                                  "Items": geo.get("Locations", [])}}
+        cfg["Restrictions"] = {
+            "GeoRestriction": {"RestrictionType": geo.get("RestrictionType", "none"), "Items": geo.get("Locations", [])}
+        }
     return cfg
 
 
@@ -82,14 +95,18 @@ class Distribution(Adapter, CloudFormationModel):
         api_cfg = distribution_config_to_api(props["DistributionConfig"], caller_reference=str(uuid.uuid4()))
         dist, _, _ = _backend(ctx).create_distribution_with_tags(copy.deepcopy(api_cfg), tags_list(props))
         _keep_associations(dist, api_cfg)
-        return dist.distribution_id, {"Id": dist.distribution_id, "DomainName": dist.domain_name,
-                                      "_CallerReference": api_cfg["CallerReference"]}
+        return dist.distribution_id, {
+            "Id": dist.distribution_id,
+            "DomainName": dist.domain_name,
+            "_CallerReference": api_cfg["CallerReference"],
+        }
 
     @classmethod
     def update(cls, resource, props):
         api_cfg = distribution_config_to_api(props["DistributionConfig"], resource.attrs["_CallerReference"])
-        dist, _, _ = _backend(resource.ctx).update_distribution(copy.deepcopy(api_cfg), resource.physical_id,
-                                                                if_match=True)
+        dist, _, _ = _backend(resource.ctx).update_distribution(
+            copy.deepcopy(api_cfg), resource.physical_id, if_match=True
+        )
         _keep_associations(dist, api_cfg)
         return cls(resource.ctx, resource.name, resource.physical_id, resource.attrs, props)
 
@@ -109,7 +126,9 @@ class OriginAccessControl(Adapter, CloudFormationModel):
 
     @classmethod
     def update(cls, resource, props):
-        _backend(resource.ctx).update_origin_access_control(resource.physical_id, dict(props["OriginAccessControlConfig"]))
+        _backend(resource.ctx).update_origin_access_control(
+            resource.physical_id, dict(props["OriginAccessControlConfig"])
+        )
         return cls(resource.ctx, resource.name, resource.physical_id, resource.attrs, props)
 
     @classmethod
@@ -124,8 +143,9 @@ class Function(Adapter, CloudFormationModel):
 
     @classmethod
     def create(cls, ctx, name, props):
-        fn = _backend(ctx).create_function(name, dict(props.get("FunctionConfig") or {}),
-                                           props.get("FunctionCode", "").encode(), [])
+        fn = _backend(ctx).create_function(
+            name, dict(props.get("FunctionConfig") or {}), props.get("FunctionCode", "").encode(), []
+        )
         if props.get("AutoPublish"):
             fn.stage, fn.status = "LIVE", "DEPLOYED"
         return fn.arn, {"FunctionARN": fn.arn, "FunctionMetadata.FunctionARN": fn.arn, "Stage": fn.stage}

@@ -1,4 +1,5 @@
 """Cognito: UserPool and UserPoolClient, created in moto's cognito-idp backend (real ids, JWKS, tokens)."""
+
 from __future__ import annotations
 
 from moto.cognitoidp.models import cognitoidp_backends
@@ -24,8 +25,12 @@ class UserPool(Adapter, CloudFormationModel):
     def create(cls, ctx, name, props):
         pool = _backend(ctx).create_user_pool(name, _pool_config(props))
         provider = f"cognito-idp.{ctx.region}.amazonaws.com/{pool.id}"
-        return pool.id, {"Arn": pool.arn, "ProviderName": provider, "ProviderURL": f"https://{provider}",
-                         "UserPoolId": pool.id}
+        return pool.id, {
+            "Arn": pool.arn,
+            "ProviderName": provider,
+            "ProviderURL": f"https://{provider}",
+            "UserPoolId": pool.id,
+        }
 
     @classmethod
     def update(cls, resource, props):
@@ -52,18 +57,25 @@ class UserPoolClient(Adapter, CloudFormationModel):
 
     @classmethod
     def create(cls, ctx, name, props):
-        client = _backend(ctx).create_user_pool_client(props["UserPoolId"], bool(props.get("GenerateSecret")),
-                                                       cls._config(name, props))
-        return client.id, {"ClientId": client.id, "ClientSecret": client.secret if client.generate_secret else "",
-                           "Name": client.extended_config.get("ClientName", name), "_PoolId": props["UserPoolId"]}
+        client = _backend(ctx).create_user_pool_client(
+            props["UserPoolId"], bool(props.get("GenerateSecret")), cls._config(name, props)
+        )
+        return client.id, {
+            "ClientId": client.id,
+            "ClientSecret": client.secret if client.generate_secret else "",
+            "Name": client.extended_config.get("ClientName", name),
+            "_PoolId": props["UserPoolId"],
+        }
 
     @classmethod
     def update(cls, resource, props):
-        if props["UserPoolId"] != resource.attrs["_PoolId"] or \
-                bool(props.get("GenerateSecret")) != bool(resource.props.get("GenerateSecret")):
+        if props["UserPoolId"] != resource.attrs["_PoolId"] or bool(props.get("GenerateSecret")) != bool(
+            resource.props.get("GenerateSecret")
+        ):
             return super().update(resource, props)  # CloudFormation replaces the client
-        _backend(resource.ctx).update_user_pool_client(resource.attrs["_PoolId"], resource.physical_id,
-                                                        cls._config(resource.name, props))
+        _backend(resource.ctx).update_user_pool_client(
+            resource.attrs["_PoolId"], resource.physical_id, cls._config(resource.name, props)
+        )
         return cls(resource.ctx, resource.name, resource.physical_id, resource.attrs, props)
 
     @classmethod

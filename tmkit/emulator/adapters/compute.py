@@ -1,4 +1,5 @@
 """Lambda layer versions, permissions and log groups: moto has them, but without Ref ids or updates."""
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,9 @@ class LayerVersion(MotoLayerVersion, CloudFormationModel):
         return layer_version
 
     @classmethod
-    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json,
-                                        account_id, region_name):
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
         new = cls.create_from_cloudformation_json(original_resource.name, cloudformation_json, account_id, region_name)
         original_resource.delete(account_id, region_name)
         return new
@@ -45,8 +47,9 @@ class LogGroup(MotoLogGroup, CloudFormationModel):
     """moto's log group, with an in-place update of the retention."""
 
     @classmethod
-    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json,
-                                        account_id, region_name):
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
         days = (cloudformation_json.get("Properties") or {}).get("RetentionInDays")
         logs_backends[account_id][region_name].put_retention_policy(original_resource.name, days)
         return original_resource

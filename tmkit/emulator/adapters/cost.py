@@ -1,4 +1,5 @@
 """Cost guardrails: Budgets Budget (moto's budgets backend) and Cost Explorer anomaly detection (no moto API)."""
+
 from __future__ import annotations
 
 import copy
@@ -17,8 +18,10 @@ def _backend(ctx: Ctx):
 def _stringify_amounts(value):
     """The Budgets API carries amounts as strings; templates carry numbers."""
     if isinstance(value, dict):
-        return {k: (str(v) if k == "Amount" and isinstance(v, (int, float)) else _stringify_amounts(v))
-                for k, v in value.items()}
+        return {
+            k: (str(v) if k == "Amount" and isinstance(v, (int, float)) else _stringify_amounts(v))
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_stringify_amounts(v) for v in value]
     return value
@@ -32,8 +35,10 @@ class Budget(Adapter, CloudFormationModel):
     def create(cls, ctx, name, props):
         budget = _stringify_amounts(copy.deepcopy(props["Budget"]))
         budget.setdefault("BudgetName", name)
-        notifications = [{"Notification": n["Notification"], "Subscribers": n.get("Subscribers", [])}
-                         for n in props.get("NotificationsWithSubscribers") or []]
+        notifications = [
+            {"Notification": n["Notification"], "Subscribers": n.get("Subscribers", [])}
+            for n in props.get("NotificationsWithSubscribers") or []
+        ]
         _backend(ctx).create_budget(account_id=ctx.account_id, budget=budget, notifications=notifications)
         return budget["BudgetName"], {}
 

@@ -1,4 +1,5 @@
 """Data and storage: S3 Bucket (+ the settings moto ignores), BucketPolicy, DynamoDB Table (+ PITR), Secret."""
+
 from __future__ import annotations
 
 import json
@@ -22,16 +23,25 @@ def _s3(account_id: str, region: str):
 
 
 def _lifecycle_rule(cfn: dict[str, Any]) -> dict[str, Any]:
-    rule: dict[str, Any] = {"ID": cfn.get("Id") or "rule", "Status": cfn.get("Status", "Enabled"),
-                            "Filter": {"Prefix": cfn.get("Prefix", "")}}
+    rule: dict[str, Any] = {
+        "ID": cfn.get("Id") or "rule",
+        "Status": cfn.get("Status", "Enabled"),
+        "Filter": {"Prefix": cfn.get("Prefix", "")},
+    }
     if cfn.get("ExpirationInDays"):
         rule["Expiration"] = {"Days": cfn["ExpirationInDays"]}
     if cfn.get("ExpiredObjectDeleteMarker") is not None:
         rule["Expiration"] = {"ExpiredObjectDeleteMarker": cfn["ExpiredObjectDeleteMarker"]}
     nve = cfn.get("NoncurrentVersionExpiration")
     if nve:
-        rule["NoncurrentVersionExpiration"] = {k: v for k, v in (("NoncurrentDays", nve.get("NoncurrentDays")),
-                                               ("NewerNoncurrentVersions", nve.get("NewerNoncurrentVersions"))) if v}
+        rule["NoncurrentVersionExpiration"] = {
+            k: v
+            for k, v in (
+                ("NoncurrentDays", nve.get("NoncurrentDays")),
+                ("NewerNoncurrentVersions", nve.get("NewerNoncurrentVersions")),
+            )
+            if v
+        }
     elif cfn.get("NoncurrentVersionExpirationInDays"):
         rule["NoncurrentVersionExpiration"] = {"NoncurrentDays": cfn["NoncurrentVersionExpirationInDays"]}
     if cfn.get("AbortIncompleteMultipartUpload"):
@@ -65,18 +75,21 @@ class Bucket(FakeBucket, CloudFormationModel):
 
     @classmethod
     def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
-        bucket = super().create_from_cloudformation_json(resource_name, cloudformation_json, account_id,
-                                                         region_name, **kwargs)
+        bucket = super().create_from_cloudformation_json(
+            resource_name, cloudformation_json, account_id, region_name, **kwargs
+        )
         apply_bucket_settings(account_id, region_name, bucket.name, cloudformation_json.get("Properties") or {})
         return bucket
 
     @classmethod
-    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json,
-                                        account_id, region_name):
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
         props = cloudformation_json.get("Properties") or {}
         props.setdefault("BucketName", original_resource.name)  # moto's update reads it for tags
-        bucket = super().update_from_cloudformation_json(original_resource, new_resource_name, cloudformation_json,
-                                                         account_id, region_name)
+        bucket = super().update_from_cloudformation_json(
+            original_resource, new_resource_name, cloudformation_json, account_id, region_name
+        )
         apply_bucket_settings(account_id, region_name, bucket.name, props)
         return bucket
 
@@ -111,8 +124,7 @@ class BucketPolicy(Adapter, CloudFormationModel):
 
 def _apply_pitr(account_id: str, region: str, table_name: str, props: dict[str, Any]) -> None:
     enabled = bool((props.get("PointInTimeRecoverySpecification") or {}).get("PointInTimeRecoveryEnabled"))
-    dynamodb_backends[account_id][region].update_continuous_backups(
-        table_name, {"PointInTimeRecoveryEnabled": enabled})
+    dynamodb_backends[account_id][region].update_continuous_backups(table_name, {"PointInTimeRecoveryEnabled": enabled})
 
 
 class Table(MotoTable, CloudFormationModel):
@@ -120,14 +132,16 @@ class Table(MotoTable, CloudFormationModel):
 
     @classmethod
     def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
-        table = super().create_from_cloudformation_json(resource_name, cloudformation_json, account_id,
-                                                        region_name, **kwargs)
+        table = super().create_from_cloudformation_json(
+            resource_name, cloudformation_json, account_id, region_name, **kwargs
+        )
         _apply_pitr(account_id, region_name, table.name, cloudformation_json.get("Properties") or {})
         return table
 
     @classmethod
-    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json,
-                                        account_id, region_name):
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
         props = cloudformation_json.get("Properties") or {}
         if props.get("TableName", original_resource.name) != original_resource.name:
             raise ValueError("renaming a table replaces it; the emulator does not support that (delete the stack)")
@@ -179,10 +193,17 @@ class Secret(Adapter, CloudFormationModel):
         if value is None:
             value = generate_secret_string(props.get("GenerateSecretString") or {})
         backend = _secretsmanager(ctx)
-        backend.create_secret(name=name, secret_string=value, secret_binary=None,
-                              description=props.get("Description"), tags=tags_list(props),
-                              kms_key_id=props.get("KmsKeyId"), client_request_token=None,
-                              replica_regions=[], force_overwrite=False)
+        backend.create_secret(
+            name=name,
+            secret_string=value,
+            secret_binary=None,
+            description=props.get("Description"),
+            tags=tags_list(props),
+            kms_key_id=props.get("KmsKeyId"),
+            client_request_token=None,
+            replica_regions=[],
+            force_overwrite=False,
+        )
         arn = backend.secrets[name].arn
         return arn, {"Id": arn}
 
@@ -197,7 +218,9 @@ class Secret(Adapter, CloudFormationModel):
         # A value written since (`inv secrets.put`) is kept: only a changed SecretString in the template
         # writes a new version, as on AWS. GenerateSecretString is not re-run.
         if "SecretString" in props and props["SecretString"] != resource.props.get("SecretString"):
-            _secretsmanager(resource.ctx).put_secret_value(resource.name, props["SecretString"], None, None, ["AWSCURRENT"])
+            _secretsmanager(resource.ctx).put_secret_value(
+                resource.name, props["SecretString"], None, None, ["AWSCURRENT"]
+            )
         return cls(resource.ctx, resource.name, resource.physical_id, resource.attrs, props)
 
     @classmethod
