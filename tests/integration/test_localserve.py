@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from invoke import Collection, Program
 
 from tests.helpers import free_port
-from tmkit import emulator, localserve, paths, site
+from tmkit import emulator, local_http, local_users, localserve, paths, site
 from tmkit.aws import client
 from tmkit.config import load_env
 from tmkit.errors import ToolkitError
@@ -185,7 +185,7 @@ def stack(tmp_path_factory):
     with emulator_env(tmp) as cfg:
         outputs = make_local_stack(cfg, write_site(tmp / "dist"))
         for email in (ALICE, BOB):
-            localserve.create_user(cfg, email, PASSWORD)
+            local_users.create_user(cfg, email, PASSWORD)
         log: list[str] = []
         serve = localserve.prepare(cfg)
         serve.say = log.append
@@ -346,9 +346,9 @@ def test_emulator_down_gives_502_with_the_fix(stack, monkeypatch):
 def test_refusals(stack, tmp_path):
     cfg, outputs, http, serve, _ = stack
     with pytest.raises(ToolkitError, match="loopback only"):
-        localserve.check_host("0.0.0.0")
+        local_http.check_host("0.0.0.0")
     with pytest.raises(ToolkitError, match="already in use"):
-        localserve.make_server(serve, "127.0.0.1", http.port)
+        local_http.make_server(serve.route, serve.say, "127.0.0.1", http.port)
     with pytest.raises(ToolkitError, match="DataAccessRoleArn"):
         localserve.LocalServe(cfg, {k: v for k, v in outputs.items() if k != "DataAccessRoleArn"})
     with pytest.raises(ToolkitError, match="real AWS"):

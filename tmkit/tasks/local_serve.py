@@ -1,7 +1,7 @@
 """`inv local.serve` and `inv local.user`: the deployed emulator stack in a browser, and a demo user for it.
 
-The lead adds ``serve`` and ``user`` to the "local" collection (tmkit/tasks/local.py). The work is in
-tmkit/localserve.py.
+Both are in the "local" collection (tmkit/tasks/local.py). The work is in tmkit/localserve.py (the server)
+and tmkit/local_users.py (the user).
 """
 
 from tmkit.tasks._base import load, tm_task
@@ -37,7 +37,7 @@ def serve(c, env="local", port=8080, host="127.0.0.1"):
 def user(c, email, env="local", password_file=None, generate=False):
     """Create (or reset) a confirmed user with a permanent password in the emulator's user pool."""
     from tmkit.errors import ToolkitError
-    from tmkit.localserve import create_user, generate_password, read_password
+    from tmkit.local_users import create_user, generate_password, read_password
     from tmkit.ui import data, say
 
     if generate and password_file:
