@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from urllib.parse import parse_qs
 
 from tmkit import paths
+from tmkit.api_contract import function_environment
 from tmkit.config import EnvConfig
 from tmkit.local_http import Reply
 
@@ -28,14 +29,14 @@ def handler_environment(cfg: EnvConfig, outputs: dict[str, str]) -> dict[str, st
 
     return {
         **credentials_env(cfg),
-        "TABLE_NAME": outputs["TableName"],
-        "DATA_ACCESS_ROLE_ARN": outputs["DataAccessRoleArn"],
-        "SECRETS_PREFIX": cfg.secret_name(""),
-        "SECRET_KEYS": ",".join(cfg.secrets),
-        "SECRET_MAX_AGE_SECONDS": str(cfg.secret_cache_seconds),
-        "ENVIRONMENT": cfg.name,
-        "POWERTOOLS_SERVICE_NAME": "timemanagement-api",
-        "LOG_LEVEL": "INFO",
+        **function_environment(
+            table_name=outputs["TableName"],
+            data_access_role_arn=outputs["DataAccessRoleArn"],
+            secrets_prefix=cfg.secret_name(""),
+            secret_keys=cfg.secrets,
+            secret_max_age_seconds=cfg.secret_cache_seconds,
+            environment_name=cfg.name,
+        ),
     }
 
 

@@ -24,6 +24,7 @@ from http.server import ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
 
 from tmkit import site
+from tmkit.api_contract import MISSING_AUTH_TOKEN_BODY, MISSING_AUTH_TOKEN_STATUS, find_route
 from tmkit.config import EnvConfig
 from tmkit.errors import ToolkitError
 from tmkit.local_authorizer import CognitoAuthorizer, Unauthorized, UpstreamDown
@@ -35,7 +36,6 @@ __all__ = ["LocalServe", "Running", "prepare", "process_environment", "serve_for
 
 API_PREFIX = "/api"
 COGNITO_PATH = "/cognito"
-PUBLIC_API_PATHS = ("/health",)  # as infra/components/api.py PUBLIC_ROUTES: no authorizer
 REQUIRED_OUTPUTS = ("FrontendBucketName", "UserPoolId", "UserPoolClientId", "TableName", "DataAccessRoleArn")
 
 
@@ -139,8 +139,17 @@ class LocalServe:
 
     def api(self, method: str, path: str, query: str, body: bytes, request_headers) -> Reply:
         api_path = path[len(API_PREFIX) :] or "/"
+        # API Gateway's resources and methods come from the same table (tmkit/api_contract.py); what it has no
+        # resource for never reaches the function. OPTIONS: the CORS preflight every resource has.
+        route = find_route(api_path)
+        if route is None or not (method == "OPTIONS" or route.allows(method)):
+            return json_reply(
+                MISSING_AUTH_TOKEN_STATUS,
+                MISSING_AUTH_TOKEN_BODY,
+                {"x-amzn-ErrorType": "MissingAuthenticationTokenException"},
+            )
         claims = None
-        if method != "OPTIONS" and api_path.rstrip("/") not in PUBLIC_API_PATHS:
+        if method != "OPTIONS" and not route.public:
             try:
                 claims = self.authorizer.claims(request_headers.get("Authorization"))
             except Unauthorized as exc:

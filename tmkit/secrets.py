@@ -21,11 +21,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TextIO
 
+from tmkit.api_contract import PLACEHOLDER_FIELD, PLACEHOLDER_VALUE
 from tmkit.aws import aws_errors, client
 from tmkit.config import EnvConfig
 from tmkit.errors import ToolkitError
 
-PLACEHOLDER_FIELD, PLACEHOLDER_VALUE = "tmkit", "unseeded"
 MAX_VALUE_BYTES = 65536  # Secrets Manager's limit for SecretString
 
 SEEDED, UNSEEDED, MISSING, DELETED = "seeded", "unseeded", "missing", "scheduled for deletion"

@@ -318,7 +318,32 @@ def test_create_and_list_tasks_per_user(stack):
     assert status == 200 and me["email"] == ALICE
     # Validation errors come from the handler, unchanged.
     assert http.json("POST", "/api/tasks", {"title": ""}, token=alice)[0] == 400
-    assert http.json("GET", "/api/nope", token=alice)[0] == 404
+    assert http.json("GET", "/api/tasks/not-an-id", token=alice)[0] == 404  # a resource; the handler's answer
+
+
+MISSING_TOKEN = (403, {"message": "Missing Authentication Token"})  # API Gateway's answer without a resource
+
+
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("GET", "/api/nope"),
+        ("GET", "/api"),
+        ("GET", "/api/"),
+        ("GET", "/api/tasks/a/b"),
+        ("GET", "/api/integrations"),
+        ("POST", "/api/health"),  # /health has GET only
+        ("DELETE", "/api/health"),
+    ],
+)
+def test_a_path_api_gateway_has_no_resource_for_never_reaches_the_handler(stack, monkeypatch, method, path):
+    _, outputs, http, serve, _ = stack
+    alice = sign_in(http, outputs["UserPoolClientId"], ALICE)["IdToken"]
+    calls = []
+    monkeypatch.setattr(serve, "invoke_handler", lambda event: calls.append(event))
+    assert http.json(method, path, token=alice) == MISSING_TOKEN
+    assert http.json(method, path) == MISSING_TOKEN  # before the authorizer, as API Gateway
+    assert calls == []
 
 
 def test_the_handler_logs_go_to_stderr(stack, capfd):
