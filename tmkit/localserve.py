@@ -105,8 +105,10 @@ class LocalServe:
     def site(self, method: str, raw_path: str, request_headers) -> Reply:
         if method not in ("GET", "HEAD"):
             reply = text_reply(403, "This distribution allows only GET and HEAD requests.")
+        elif (rewritten := site.viewer_request(raw_path or "/")) is None:
+            reply = Reply(404)  # the viewer function's own answer: no origin, no error page
         else:
-            uri = site.spa_rewrite(unquote(raw_path) or "/")
+            uri = unquote(rewritten)
             reply = self._get_object(uri.lstrip("/"))
             error = site.ERROR_RESPONSES.get(reply.status)
             if error is not None:

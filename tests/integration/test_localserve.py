@@ -224,6 +224,18 @@ def test_a_missing_file_is_the_404_page_never_the_app(stack, path):
     assert headers["x-frame-options"] == "DENY" and "content-security-policy" in headers
 
 
+@pytest.mark.parametrize(
+    "path", ["/_releases/state.json", "/%5Freleases/state.json", "/_releases/", "/x/_releases/state.json"]
+)
+def test_release_records_are_never_served(stack, path):
+    cfg, outputs, http, _, _ = stack
+    records = client(cfg, "s3").list_objects_v2(Bucket=outputs["FrontendBucketName"], Prefix="_releases/")
+    assert "_releases/state.json" in [o["Key"] for o in records.get("Contents", [])]  # they are in the bucket
+    status, headers, body = http("GET", path)
+    assert (status, body) == (404, b"") and headers["x-frame-options"] == "DENY"
+    assert http("HEAD", path)[0] == 404
+
+
 def test_head_has_no_body_and_other_methods_are_refused(stack):
     _, _, http, _, _ = stack
     status, headers, body = http("HEAD", "/tasks")
