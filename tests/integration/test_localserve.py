@@ -158,25 +158,33 @@ class Http:
         return status, (json.loads(data) if data else None)
 
 
-def sign_in(http: Http, client_id: str, email: str, password: str = PASSWORD) -> dict:
-    """InitiateAuth through the server's /cognito proxy, as the SPA does."""
+def cognito_call(http: Http, operation: str, params: dict) -> tuple[int, dict]:
+    """One Cognito API call through the server's /cognito proxy, unsigned, as the browser sends it."""
     status, _, data = http(
         "POST",
         "/cognito",
-        json.dumps(
-            {
-                "AuthFlow": "USER_PASSWORD_AUTH",
-                "ClientId": client_id,
-                "AuthParameters": {"USERNAME": email, "PASSWORD": password},
-            }
-        ).encode(),
+        json.dumps(params).encode(),
         {
             "Content-Type": "application/x-amz-json-1.1",
-            "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth",
+            "X-Amz-Target": f"AWSCognitoIdentityProviderService.{operation}",
         },
     )
-    assert status == 200, data
-    return json.loads(data)["AuthenticationResult"]
+    return status, json.loads(data) if data else {}
+
+
+def sign_in(http: Http, client_id: str, email: str, password: str = PASSWORD) -> dict:
+    """InitiateAuth through the server's /cognito proxy, as the SPA does."""
+    status, body = cognito_call(
+        http,
+        "InitiateAuth",
+        {
+            "AuthFlow": "USER_PASSWORD_AUTH",
+            "ClientId": client_id,
+            "AuthParameters": {"USERNAME": email, "PASSWORD": password},
+        },
+    )
+    assert status == 200, body
+    return body["AuthenticationResult"]
 
 
 @pytest.fixture(scope="module")
@@ -248,6 +256,57 @@ def test_only_loopback_host_names_are_answered(stack):
     _, _, http, _, _ = stack
     assert http("GET", "/", headers={"Host": "attacker.example:8080"})[0] == 403
     assert http("GET", "/api/health", headers={"Host": "localhost:8080"})[0] == 200
+
+
+# ---- the Cognito proxy: what real Cognito answers without AWS credentials, nothing more --------------------
+def test_cognito_forwards_sign_in_and_token_operations(stack):
+    _, outputs, http, _, _ = stack
+    tokens = sign_in(http, outputs["UserPoolClientId"], ALICE)
+    status, user = cognito_call(http, "GetUser", {"AccessToken": tokens["AccessToken"]})
+    assert status == 200 and user["Username"]
+    status, body = cognito_call(
+        http,
+        "InitiateAuth",
+        {
+            "AuthFlow": "REFRESH_TOKEN_AUTH",
+            "ClientId": outputs["UserPoolClientId"],
+            "AuthParameters": {"REFRESH_TOKEN": tokens["RefreshToken"]},
+        },
+    )
+    assert status == 200 and body["AuthenticationResult"]["IdToken"]
+
+
+def test_cognito_refuses_administration_without_credentials(stack):
+    cfg, outputs, http, _, _ = stack
+    pool = outputs["UserPoolId"]
+    refused = {
+        "AdminSetUserPassword": {
+            "UserPoolId": pool,
+            "Username": BOB,
+            "Password": "Taken-Over-Pw-1!",
+            "Permanent": True,
+        },
+        "ListUsers": {"UserPoolId": pool},
+        "ListUserPools": {"MaxResults": 60},
+        "AdminCreateUser": {"UserPoolId": pool, "Username": "mallory@example.com"},
+        "AdminInitiateAuth": {
+            "UserPoolId": pool,
+            "ClientId": outputs["UserPoolClientId"],
+            "AuthFlow": "ADMIN_USER_PASSWORD_AUTH",
+            "AuthParameters": {"USERNAME": BOB, "PASSWORD": PASSWORD},
+        },
+        "DescribeUserPoolClient": {"UserPoolId": pool, "ClientId": outputs["UserPoolClientId"]},
+    }
+    for operation, params in refused.items():
+        assert cognito_call(http, operation, params) == (
+            400,
+            {"__type": "MissingAuthenticationTokenException", "message": "Missing Authentication Token"},
+        ), operation
+    assert cognito_call(http, "NoSuchOperation", {}) == (400, {"__type": "UnknownOperationException"})
+    # Nothing happened: Bob's password is unchanged and nobody was created.
+    sign_in(http, outputs["UserPoolClientId"], BOB)
+    users = client(cfg, "cognito-idp").list_users(UserPoolId=pool)["Users"]
+    assert "mallory@example.com" not in [a["Value"] for u in users for a in u["Attributes"] if a["Name"] == "email"]
 
 
 # ---- the API behind the authorizer --------------------------------------------------------------------
