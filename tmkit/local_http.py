@@ -44,6 +44,17 @@ def check_host(host: str) -> None:
         )
 
 
+def check_port(port) -> int:
+    """``--port`` as typed (or as a caller passes it) -> a TCP port number, 1-65535."""
+    text = str(port).strip()
+    if isinstance(port, bool) or not text.removeprefix("-").isdigit():
+        raise ToolkitError(f"--port {port!r} is not a number: use e.g. --port {DEFAULT_PORT}.")
+    number = int(text)
+    if not 0 < number < 65536:
+        raise ToolkitError(f"--port {number} is not a TCP port: use 1-65535 (e.g. --port {DEFAULT_PORT}).")
+    return number
+
+
 Router = Callable[[str, str, bytes, object], Reply]  # (method, target, body, headers) -> Reply
 
 

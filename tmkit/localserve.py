@@ -29,7 +29,16 @@ from tmkit.config import EnvConfig
 from tmkit.errors import ToolkitError
 from tmkit.local_authorizer import CognitoAuthorizer, Unauthorized, UpstreamDown
 from tmkit.local_cognito import CognitoProxy
-from tmkit.local_http import DEFAULT_HOST, DEFAULT_PORT, Reply, check_host, json_reply, make_server, text_reply
+from tmkit.local_http import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    Reply,
+    check_host,
+    check_port,
+    json_reply,
+    make_server,
+    text_reply,
+)
 from tmkit.local_lambda import handler_environment, load_handler, process_environment, rest_event, to_reply
 
 __all__ = ["LocalServe", "Running", "prepare", "process_environment", "serve_forever", "start"]
@@ -256,8 +265,7 @@ def serve_forever(cfg: EnvConfig, *, port: int = DEFAULT_PORT, host: str = DEFAU
     from tmkit.ui import say
 
     check_host(host)
-    if not 0 < port < 65536:
-        raise ToolkitError(f"--port {port} is not a TCP port: use 1-65535 (e.g. --port {DEFAULT_PORT}).")
+    port = check_port(port)
     with start(cfg, port, host) as running:
         say(f"serving {cfg.stack_name} at {running.url} (API at /api, Cognito at /cognito); Ctrl-C stops.")
         try:

@@ -520,3 +520,21 @@ def test_local_serve_task_refusals(stack):
     assert code == 1 and "already in use" in err
     code, _, err = run_task(["local.serve", "--env", "dev"])
     assert code == 1 and "real AWS" in err
+
+
+@pytest.mark.parametrize(
+    "value,message",
+    [
+        ("abc", "--port 'abc' is not a number"),
+        ("1.5", "--port '1.5' is not a number"),
+        ("", "--port '' is not a number"),
+        ("-1", "--port -1 is not a TCP port: use 1-65535"),
+        ("0", "--port 0 is not a TCP port"),
+        ("70000", "--port 70000 is not a TCP port"),
+    ],
+)
+def test_local_serve_port_is_checked_before_anything_else(value, message):
+    # 'dev' is a real AWS environment: a check that ran after loading it or calling out would say so instead.
+    code, out, err = run_task(["local.serve", "--env", "dev", "--port", value])
+    assert code == 1 and out == "" and message in err
+    assert "Traceback" not in err and "real AWS" not in err
