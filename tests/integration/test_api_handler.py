@@ -261,6 +261,39 @@ def test_bad_list_parameters_are_400(api, query, field):
 
 
 # ---- validation -------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[" * 5000 + "]" * 5000,
+        '{"title": ' + "[" * 5000 + "]" * 5000 + "}",
+        '{"title": "x", "notes": ' + '{"a": ' * 5000 + "1" + "}" * 5000 + "}",
+    ],
+    ids=["array", "in-a-field", "objects"],
+)
+def test_a_deeply_nested_body_is_400_not_500(api, body):
+    status, answer = api.call("POST", "/tasks", body=body)
+    assert status == 400 and "nested too deeply" in answer["message"]
+    assert api.call("GET", "/tasks")[1]["items"] == []
+
+
+def test_a_task_may_only_name_the_callers_own_milestone(api):
+    _, bobs = api.call("POST", "/milestones", sub=BOB, body={"title": "Bob's"})
+    _, alices = api.call("POST", "/milestones", body={"title": "Alice's"})
+    _, task = api.call("POST", "/tasks", body={"title": "t"})
+    refused = [{"field": "milestoneId", "message": "no such milestone"}]
+    for other in (bobs["id"], "01JZZZZZZZZZZZZZZZZZZZZZZZ"):  # another user's milestone, or none at all
+        status, body = api.call("POST", "/tasks", body={"title": "t", "milestoneId": other})
+        assert status == 400 and body["errors"] == refused
+        status, body = api.call("PUT", f"/tasks/{task['id']}", body={"title": "t", "milestoneId": other})
+        assert status == 400 and body["errors"] == refused
+    assert [t["id"] for t in api.call("GET", "/tasks")[1]["items"]] == [task["id"]]  # nothing created
+    assert api.call("GET", f"/tasks/{task['id']}") == (200, task)  # nothing changed
+    status, linked = api.call("POST", "/tasks", body={"title": "t", "milestoneId": alices["id"]})
+    assert status == 201 and linked["milestoneId"] == alices["id"]
+    status, moved = api.call("PUT", f"/tasks/{task['id']}", body={"title": "t", "milestoneId": alices["id"]})
+    assert status == 200 and moved["milestoneId"] == alices["id"]
+
+
 @pytest.mark.parametrize("collection", list(BODIES))
 def test_create_and_replace_validate_the_body(api, collection):
     name = NAME_FIELD[collection]
