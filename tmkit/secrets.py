@@ -74,23 +74,26 @@ def read_value(
 ) -> str:
     """The value to store: from ``from_file``, else piped standard input, else a hidden prompt (asked twice).
 
-    Exactly one trailing newline is removed from a file or piped input. Empty values are refused.
+    Exactly one trailing newline is removed from a file or piped input. Empty values, values over
+    ``MAX_VALUE_BYTES`` (read with that bound: ``< /dev/zero`` stops at once), NUL bytes and invalid
+    UTF-8 are refused, with messages that never quote the value.
     """
     from tmkit.ui import read_hidden
 
     value, source = read_hidden(
-        f"value for {key}", flag="--from-file", from_file=from_file, stdin=stdin, prompt=prompt or _getpass.getpass
+        f"value for {key}",
+        flag="--from-file",
+        from_file=from_file,
+        stdin=stdin,
+        prompt=prompt or _getpass.getpass,
+        max_bytes=MAX_VALUE_BYTES,
+        limit_name="Secrets Manager's limit",
     )
     if not value.strip():
         raise ToolkitError(
             f"the value for {key} from {source} is empty. Nothing was changed. Pipe the value in "
             f'(`printf %s "$VALUE" | inv secrets.put ... {key}`), type it at the prompt, '
             "or use --from-file PATH."
-        )
-    if len(value.encode("utf-8")) > MAX_VALUE_BYTES:
-        raise ToolkitError(
-            f"the value for {key} is larger than Secrets Manager's limit of {MAX_VALUE_BYTES} bytes. "
-            "Nothing was changed; store a smaller value."
         )
     if is_placeholder(value):
         raise ToolkitError(
