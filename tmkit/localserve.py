@@ -358,7 +358,9 @@ class LocalServe:
             return _json(400, {"message": "the request body is not UTF-8 text"})
         headers = {k: v for k, v in request_headers.items() if k.lower() not in ("host", "content-length")}
         try:
-            return _from_lambda(self.app.handler(_event(method, api_path, query, headers, text, claims), None))
+            from tmkit import logsink  # the call as Lambda runs it, with its CloudWatch logs (tmkit/logsink.py)
+
+            return _from_lambda(logsink.invoke(self, _event(method, api_path, query, headers, text, claims)))
         except Exception:  # noqa: BLE001  (API Gateway's answer to a crashed function)
             self.say("the API handler raised:\n" + traceback.format_exc())
             return _json(502, {"message": "Internal server error"})
