@@ -23,7 +23,7 @@ from datetime import UTC
 from http.server import ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
 
-from tmkit import site
+from tmkit import logsink, site
 from tmkit.api_contract import MISSING_AUTH_TOKEN_BODY, MISSING_AUTH_TOKEN_STATUS, find_route
 from tmkit.config import EnvConfig
 from tmkit.errors import ToolkitError
@@ -145,8 +145,9 @@ class LocalServe:
 
     # -- the API ------------------------------------------------------------------------------------
     def invoke_handler(self, event: dict) -> dict:
-        """Call the API Lambda with one proxy event, as the Lambda service does."""
-        return self.app.handler(event, None)
+        """Call the API Lambda with one proxy event, as the Lambda service does: the current handler module
+        (reloaded when `inv watch` asks) with the logs Lambda and API Gateway would write (tmkit/logsink.py)."""
+        return logsink.invoke(self, event)
 
     def api(self, method: str, path: str, query: str, body: bytes, request_headers) -> Reply:
         api_path = path[len(API_PREFIX) :] or "/"

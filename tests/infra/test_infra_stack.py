@@ -25,6 +25,8 @@ CONTRACT_OUTPUTS = {
     "DataAccessRoleArn",
     "ApiFunctionName",
     "EnvironmentName",
+    "ApiLogGroupName",
+    "ApiAccessLogGroupName",
 }
 LAMBDA_ENV_VARS = {
     "TABLE_NAME",
@@ -381,6 +383,13 @@ def test_outputs(env):
     assert outputs["FrontendBucketName"]["Value"] == {"Ref": "FrontendBucket"}
     assert outputs["UserPoolId"]["Value"] == {"Ref": "UserPool"}
     assert outputs["UserPoolClientId"]["Value"] == {"Ref": "UserPoolClient"}
+    # `inv logs` reads the groups these name (docs/deploying.md, "The daily loop").
+    groups = env.of_type("AWS::Logs::LogGroup")
+    function_group = outputs["ApiLogGroupName"]["Value"]["Ref"]
+    assert groups[function_group]["Properties"]["LogGroupName"] == f"/aws/lambda/TimeManagement-{env.cfg.name}-api"
+    _, stage = env.one("AWS::ApiGateway::Stage")
+    access_group = outputs["ApiAccessLogGroupName"]["Value"]["Ref"]
+    assert stage["Properties"]["AccessLogSetting"]["DestinationArn"] == {"Fn::GetAtt": [access_group, "Arn"]}
     assert "Export" not in json.dumps(outputs)  # nothing shared between environments
     env.template.has_output("SiteUrl", {"Value": {"Fn::Join": ["", ["https://", Match.any_value()]]}})
 
