@@ -425,6 +425,25 @@ def test_the_handler_logs_go_to_stderr(stack, capfd):
     assert out.out == ""
 
 
+def test_start_on_a_free_port_and_stop(stack, monkeypatch):
+    """The programmatic entry point: start(cfg, 0) serves on a free loopback port until stop()."""
+    import os
+
+    cfg, _, _, _, _ = stack
+    monkeypatch.setenv("TABLE_NAME", "before")  # the handler's variables are restored on stop
+    running = localserve.start(cfg, 0)
+    try:
+        assert running.url == f"http://127.0.0.1:{running.port}/" and running.port > 0
+        assert os.environ["TABLE_NAME"] == cfg.table_name
+        assert Http(running.port).json("GET", "/api/health") == (200, {"status": "ok", "environment": cfg.name})
+    finally:
+        running.stop()
+    running.stop()  # idempotent
+    assert os.environ["TABLE_NAME"] == "before"
+    with pytest.raises(ConnectionRefusedError):
+        Http(running.port)("GET", "/")
+
+
 # ---- failures a person can fix ----------------------------------------------------------------------
 def test_emulator_down_gives_502_with_the_fix(stack, monkeypatch):
     cfg, outputs, _, _, _ = stack
