@@ -18,10 +18,10 @@ import tempfile
 from pathlib import Path
 
 from tmkit.errors import ToolkitError
-from tmkit.paths import LAMBDA_DIR, STATE_DIR
+from tmkit.paths import CACHE_DIR, LAMBDA_DIR
 
 REQUIREMENTS = LAMBDA_DIR / "requirements.txt"
-LAYERS_DIR = STATE_DIR / "lambda-layer"
+LAYERS_DIR = CACHE_DIR / "lambda-layer"
 # Lambda runtime python3.14 on x86_64: wheels only, no bytecode (keeps the asset hash deterministic).
 PIP_OPTIONS = (
     "--platform",

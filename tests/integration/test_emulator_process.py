@@ -78,9 +78,7 @@ def test_the_emulator_outlives_the_process_that_started_it(local_env, envs_dir):
     code = (
         "from tmkit import emulator; from tmkit.config import load_env; print(emulator.start(load_env('local'))[0].pid)"
     )
-    env = {**os.environ, "TM_ENVS_DIR": str(envs_dir), "PYTHONPATH": str(ROOT)}
-    # The child uses the repository's state folder unless told otherwise: point it at ours.
-    code = f"import tmkit.paths as p, pathlib; p.STATE_DIR = pathlib.Path({str(paths.STATE_DIR)!r}); " + code
+    env = {**os.environ, "TM_ENVS_DIR": str(envs_dir), "PYTHONPATH": str(ROOT), "TM_STATE_DIR": str(paths.STATE_DIR)}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60, check=True)
     pid = int(out.stdout.strip())
     assert emulator.status(local_env).state == "running" and emulator.status(local_env).pid == pid
@@ -168,14 +166,10 @@ def test_aws_endpoint_url_overrides_the_configured_port(local_env, monkeypatch):
 
 # ---- the tasks, as a person runs them -------------------------------------------------------------------
 def inv(*args, envs_dir, state_dir):
-    code = (
-        "import sys, pathlib, tmkit.paths as p; p.STATE_DIR = pathlib.Path(sys.argv.pop(1)); "
-        "from invoke.main import program; sys.argv[0] = 'inv'; program.run()"
-    )
-    env = {**os.environ, "TM_ENVS_DIR": str(envs_dir), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "TM_ENVS_DIR": str(envs_dir), "TM_STATE_DIR": str(state_dir)}
     env.pop("AWS_ENDPOINT_URL", None)
     return subprocess.run(
-        [sys.executable, "-c", code, str(state_dir), *args],
+        [str(ROOT / ".venv" / "bin" / "inv"), *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
