@@ -13,11 +13,11 @@ import threading
 import time
 from pathlib import Path
 
-import boto3
 import pytest
 
 from tests.helpers import free_port
 from tmkit import emulator, paths
+from tmkit.aws import client
 from tmkit.config import load_env
 from tmkit.errors import ToolkitError
 
@@ -64,13 +64,7 @@ def test_up_starts_once_and_status_reports_it(local_env):
     assert not started_again and again.pid == st.pid
 
     # It answers AWS APIs as account 123456789012, on loopback.
-    sts = boto3.client(
-        "sts",
-        endpoint_url=local_env.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    sts = client(local_env, "sts")  # the toolkit's client: the emulator's endpoint and fake credentials
     assert sts.get_caller_identity()["Account"] == "123456789012"
 
 
@@ -132,13 +126,7 @@ def test_a_port_taken_by_another_program_is_reported_and_left_alone(local_env):
 
 def test_reset_forgets_everything(local_env):
     emulator.start(local_env)
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=local_env.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    s3 = client(local_env, "s3")  # the toolkit's client: the emulator's endpoint and fake credentials
     s3.create_bucket(Bucket="before-reset")
     emulator.reset(local_env)
     assert s3.list_buckets()["Buckets"] == []
