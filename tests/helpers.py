@@ -5,9 +5,19 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import sys
 from collections.abc import Iterator
 
 from invoke import Collection, Program
+
+from tmkit.paths import ROOT
+
+# The real command line, `inv` over the repository's tasks.py (run it with cwd=ROOT).
+INV = (
+    [str(ROOT / ".venv" / "bin" / "inv")]
+    if (ROOT / ".venv" / "bin" / "inv").exists()
+    else [sys.executable, "-m", "invoke"]
+)
 
 # What CloudFormation stores in a freshly created secret (the toolkit's placeholder, see docs/secrets.md).
 PLACEHOLDER = '{"tmkit":"unseeded","placeholder":"Gx81kQ2mZ"}'

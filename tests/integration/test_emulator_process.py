@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import free_port
+from tests.helpers import INV, free_port
 from tmkit import emulator, paths
 from tmkit.aws import client
 from tmkit.config import load_env
@@ -157,7 +157,7 @@ def inv(*args, envs_dir, state_dir):
     env = {**os.environ, "TM_ENVS_DIR": str(envs_dir), "TM_STATE_DIR": str(state_dir)}
     env.pop("AWS_ENDPOINT_URL", None)
     return subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "inv"), *args],
+        [*INV, *args],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -11,7 +11,7 @@ import subprocess
 import boto3
 import pytest
 
-from tests.helpers import PLACEHOLDER, env_toml, free_port, moto_server
+from tests.helpers import INV, PLACEHOLDER, env_toml, free_port, moto_server
 from tmkit.paths import ROOT
 
 CANARY = "CANARY-9c0e-cli-never-print-me"
@@ -37,9 +37,7 @@ def emulator(tmp_path_factory):
 def inv(envs, *argv, stdin=None):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "ENVIRONMENT"}
     env["TM_ENVS_DIR"] = str(envs)
-    proc = subprocess.run(
-        [str(ROOT / ".venv/bin/inv"), *argv], cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=60
-    )
+    proc = subprocess.run([*INV, *argv], cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=60)
     return proc.returncode, proc.stdout, proc.stderr
 
 
