@@ -1,4 +1,5 @@
-"""The synthesized stack of every environment file, against FR-1..FR-6 and the house rules."""
+"""The synthesized stack of every environment file, against the stack's requirements (docs/architecture.md,
+docs/decisions.md) and the house rules."""
 
 from __future__ import annotations
 
