@@ -79,6 +79,8 @@ def _decode(raw: bytes, label: str, source: str, max_bytes: int, limit_name: str
 
 def _read_file(path_text: str, label: str, flag: str, limit: int) -> bytes:
     """At most ``limit`` bytes of a regular file or a device; a clear error for anything else."""
+    if not str(path_text).strip():
+        raise ToolkitError(f"{flag} needs a file path: give the path of a file that holds only the {label}.")
     path = Path(path_text).expanduser()
     try:
         mode = path.stat().st_mode
