@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import socket
 import sys
 from collections.abc import Iterator
 
@@ -97,8 +98,6 @@ def run_program(capsys, collection: Collection, *argv: str) -> tuple[int, str, s
 
 def free_port() -> int:
     """A TCP port nothing listens on right now (loopback)."""
-    import socket
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
