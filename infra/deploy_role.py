@@ -31,6 +31,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from infra.stack import bucket_name  # the environments' own naming, one place
 from tmkit.config import load_env
 from tmkit.errors import ToolkitError
 from tmkit.lifecycle import BOOTSTRAP_PARAM
@@ -62,8 +63,6 @@ class DeployRoleStack(cdk.Stack):
         oidc_provider_arn: str | None = None,
         **kwargs,
     ) -> None:
-        from infra.stack import bucket_name  # the environments' own naming, one place
-
         if not _REPO.match(github_repo or ""):
             raise ToolkitError(
                 f"deploy_role {github_repo!r} is not a GitHub repository: pass it as owner/repo, "

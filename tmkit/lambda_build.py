@@ -18,10 +18,10 @@ import tempfile
 from pathlib import Path
 
 from tmkit.errors import ToolkitError
-from tmkit.paths import LAMBDA_DIR, STATE_DIR
+from tmkit.paths import CACHE_DIR, LAMBDA_DIR
 
 REQUIREMENTS = LAMBDA_DIR / "requirements.txt"
-LAYERS_DIR = STATE_DIR / "lambda-layer"
+LAYERS_DIR = CACHE_DIR / "lambda-layer"
 RUNTIME_PYTHON = "3.14"  # the Lambda runtime (infra/components/api.py RUNTIME)
 
 

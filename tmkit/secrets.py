@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import getpass as _getpass
 import json
 import logging
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from tmkit.api_contract import PLACEHOLDER_FIELD, PLACEHOLDER_VALUE
 from tmkit.aws import aws_errors, client, error_code
 from tmkit.config import EnvConfig
 from tmkit.errors import ToolkitError
+from tmkit.ui import read_hidden
 
 MAX_VALUE_BYTES = 65536  # Secrets Manager's limit for SecretString
 
@@ -78,14 +78,12 @@ def read_value(
     ``MAX_VALUE_BYTES`` (read with that bound: ``< /dev/zero`` stops at once), NUL bytes and invalid
     UTF-8 are refused, with messages that never quote the value.
     """
-    from tmkit.ui import read_hidden
-
     value, source = read_hidden(
         f"value for {key}",
         flag="--from-file",
         from_file=from_file,
         stdin=stdin,
-        prompt=prompt or _getpass.getpass,
+        prompt=prompt,
         max_bytes=MAX_VALUE_BYTES,
         limit_name="Secrets Manager's limit",
     )

@@ -6,8 +6,12 @@ everything else goes through ``say``.
 
 from __future__ import annotations
 
+import getpass
+import os
+import stat
 import sys
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 from tmkit.errors import ToolkitError
 
@@ -75,10 +79,8 @@ def _decode(raw: bytes, label: str, source: str, max_bytes: int, limit_name: str
 
 def _read_file(path_text: str, label: str, flag: str, limit: int) -> bytes:
     """At most ``limit`` bytes of a regular file or a device; a clear error for anything else."""
-    import os
-    import stat
-    from pathlib import Path
-
+    if not str(path_text).strip():
+        raise ToolkitError(f"{flag} needs a file path: give the path of a file that holds only the {label}.")
     path = Path(path_text).expanduser()
     try:
         mode = path.stat().st_mode
@@ -125,8 +127,6 @@ def read_hidden(
     so ``< /dev/zero`` stops at once; values over ``max_bytes``, with a NUL byte or not UTF-8 are refused
     with a message that never quotes them (docs/secrets.md, "What is refused").
     """
-    import getpass
-
     stdin = sys.stdin if stdin is None else stdin
     prompt = prompt or getpass.getpass  # looked up per call (tests replace getpass.getpass)
     limit = max_bytes + 3

@@ -18,15 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import free_port
+from tests.helpers import INV, free_port
 from tmkit.paths import ENVS_DIR, ROOT
 
 pytestmark = pytest.mark.e2e
-INV = (
-    [str(ROOT / ".venv" / "bin" / "inv")]
-    if (ROOT / ".venv" / "bin" / "inv").exists()
-    else [sys.executable, "-m", "invoke"]
-)
 CLI_TIMEOUT = 300
 
 

@@ -1,4 +1,5 @@
-"""The synthesized stack of every environment file, against FR-1..FR-6 and the house rules."""
+"""The synthesized stack of every environment file, against the stack's requirements (docs/architecture.md,
+docs/decisions.md) and the house rules."""
 
 from __future__ import annotations
 
@@ -8,26 +9,10 @@ import aws_cdk as cdk
 from aws_cdk.assertions import Match
 
 from infra.components.app_secrets import UNSEEDED_TEMPLATE, logical_id
+from tests.helpers import STACK_OUTPUTS
 from tmkit.api_contract import ROUTES
 from tmkit.site import NOT_FOUND_PAGE, SERVER_ERROR_PAGE, SPA_ROUTING_JS
 
-CONTRACT_OUTPUTS = {
-    "ApiUrl",
-    "UserPoolId",
-    "UserPoolClientId",
-    "Region",
-    "DistributionId",
-    "DistributionDomainName",
-    "SiteUrl",
-    "FrontendBucketName",
-    "TableName",
-    "SecretNames",
-    "DataAccessRoleArn",
-    "ApiFunctionName",
-    "EnvironmentName",
-    "ApiLogGroupName",
-    "ApiAccessLogGroupName",
-}
 LAMBDA_ENV_VARS = {
     "TABLE_NAME",
     "DATA_ACCESS_ROLE_ARN",
@@ -376,7 +361,7 @@ def test_budget(env):
 
 def test_outputs(env):
     outputs = env.json["Outputs"]
-    assert set(outputs) >= CONTRACT_OUTPUTS
+    assert set(outputs) >= STACK_OUTPUTS
     assert outputs["EnvironmentName"]["Value"] == env.cfg.name
     assert outputs["SecretNames"]["Value"] == ",".join(f"TimeManagement-{env.cfg.name}/{k}" for k in env.cfg.secrets)
     assert outputs["TableName"]["Value"] == {"Ref": "DataTable"}

@@ -12,12 +12,10 @@ import hashlib
 import json
 import re
 import shutil
-import socket
 
 import pytest
-from moto.server import ThreadedMotoServer
 
-from tests.helpers import distribution_config
+from tests.helpers import distribution_config, free_port, moto_server
 from tmkit import publish as pub
 from tmkit.aws import client
 from tmkit.config import load_env
@@ -86,13 +84,8 @@ def assert_site_consistent(s3) -> bytes:
 # ---- the emulator --------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def server():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    srv.start()
-    yield f"http://localhost:{port}"
-    srv.stop()
+    with moto_server() as port:
+        yield f"http://localhost:{port}"
 
 
 @pytest.fixture
@@ -413,10 +406,7 @@ def test_publish_env_checks_the_build_before_calling_aws(env, monkeypatch):
 
 
 def test_publish_env_says_start_the_emulator_when_it_is_down(env, monkeypatch):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        closed = s.getsockname()[1]
-    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://localhost:{closed}")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://localhost:{free_port()}")
     make_build(env.dir)
     with pytest.raises(ToolkitError, match=r"inv local.up"):
         pub.publish_env(env.cfg, env.dir)

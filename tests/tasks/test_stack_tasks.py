@@ -20,6 +20,8 @@ def no_aws(monkeypatch, envs_dir):
     monkeypatch.setattr(lifecycle, "preflight", lambda cfg, tools=True: list(OK_CHECKS))
     monkeypatch.setattr("tmkit.lambda_build.ensure_layer", lambda: None, raising=False)
     monkeypatch.setattr("tmkit.tasks.outputs.show", lambda c, env=None: None)
+    # The commands are only recorded (MockContext): these tests do not need node_modules installed.
+    monkeypatch.setattr("tmkit.cdk.cli", lambda: "node_modules/.bin/cdk")
     return envs_dir
 
 

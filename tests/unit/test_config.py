@@ -1,7 +1,9 @@
 """EnvConfig: every shipped env file loads; every kind of bad file fails naming the file, the field and the fix."""
 
 import pytest
+from pydantic import ValidationError
 
+import tmkit.config as config
 from tmkit.config import EnvConfig, available_envs, load_env, resolve_env_name
 from tmkit.errors import ToolkitError
 from tmkit.paths import ENVS_DIR
@@ -31,8 +33,6 @@ def test_only_local_is_emulator_backed():
 
 def test_config_is_frozen():
     cfg = load_env("dev")
-    from pydantic import ValidationError
-
     with pytest.raises(ValidationError):
         cfg.region = "eu-west-1"
 
@@ -118,8 +118,6 @@ def test_endpoint_override_from_process_environment(envs_dir, monkeypatch):
 
 
 def test_env_selection_order(envs_dir, monkeypatch, tmp_path):
-    import tmkit.config as config
-
     monkeypatch.setattr(config, "ROOT", tmp_path)
     assert resolve_env_name(None) == "dev"
     (tmp_path / ".env").write_text("ENVIRONMENT=qa\n")
@@ -149,8 +147,6 @@ def test_malformed_env_name_is_refused_before_any_file_is_read(envs_dir, name):
 
 @pytest.mark.parametrize("where", ["shell", ".env"])
 def test_empty_environment_variable_is_refused_not_read_as_dev(envs_dir, monkeypatch, tmp_path, where):
-    import tmkit.config as config
-
     monkeypatch.setattr(config, "ROOT", tmp_path)
     if where == "shell":
         monkeypatch.setenv("ENVIRONMENT", "")

@@ -12,6 +12,7 @@ import json
 import boto3
 import pytest
 from moto import mock_aws
+from moto.core.exceptions import JsonRESTError
 
 from tmkit.emulator.adapters.storage import generate_secret_string
 from tmkit.emulator.patches import enforceable_policy, failure_reason
@@ -512,8 +513,6 @@ def test_enforceable_policy_drops_only_statements_moto_cannot_evaluate():
 
 
 def test_failure_reason_is_one_readable_line():
-    from moto.core.exceptions import JsonRESTError
-
     reason = failure_reason(JsonRESTError("ResourceNotFoundException", "pool\n   us-east-1_x   does not exist"))
     assert reason == "ResourceNotFoundException: pool us-east-1_x does not exist"
     assert failure_reason(KeyError("UserPoolId")) == "KeyError: missing value 'UserPoolId'"

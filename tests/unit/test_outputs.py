@@ -1,6 +1,7 @@
 """Rendering stack outputs for the frontend."""
 
 import json
+import os
 
 import pytest
 
@@ -58,7 +59,6 @@ def test_values_with_spaces_are_quoted(envs_dir):
 def test_atomic_write_leaves_old_file_on_failure(tmp_path, monkeypatch):
     target = tmp_path / ".env"
     target.write_text("OLD=1\n")
-    import os
 
     def boom(*a, **k):
         raise OSError("disk full")
@@ -75,8 +75,6 @@ def _snapshot(root):
 
 
 def _hostile_targets(tmp_path):
-    import os
-
     (tmp_path / "adir").mkdir()
     (tmp_path / "afile").write_text("KEEP\n")
     readonly = tmp_path / "readonly.env"

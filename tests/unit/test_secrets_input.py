@@ -1,6 +1,7 @@
 """tmkit.secrets without AWS: where a value comes from, what is refused, the placeholder rule, messages."""
 
 import io
+import os
 from datetime import UTC, datetime
 
 import pytest
@@ -230,7 +231,8 @@ def test_from_file_with_a_nul_byte_is_refused(tmp_path):
 
 
 def test_from_file_directory_fifo_and_terminal_are_refused(tmp_path):
-    import os
+    with pytest.raises(ToolkitError, match="--from-file needs a file path"):
+        secrets.read_value("K", from_file="")
 
     with pytest.raises(ToolkitError, match="is a directory"):
         secrets.read_value("K", from_file=str(tmp_path))

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+import tasks
 from tmkit.paths import ROOT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -217,8 +218,6 @@ def test_no_workflow_mentions_long_lived_keys_and_default_permissions_are_read_o
 
 
 def test_every_inv_command_names_an_existing_task_and_its_flags():
-    import tasks
-
     for job in all_jobs():
         for argv in job.inv():
             task = tasks.ns[argv[0]]

@@ -3,20 +3,20 @@
 The work is in ``tmkit.publish``; these bodies parse flags, call it and print.
 """
 
+import sys
+
 from invoke import Collection
 
+from tmkit import paths
+from tmkit.errors import ToolkitError
 from tmkit.tasks._base import load, tm_task
+from tmkit.ui import data, say
 
 
 @tm_task
 def build(c, env=None):
     """Write frontend/.env from the stack outputs, then `npm run build` (output: frontend/dist)."""
-    import sys
-
-    from tmkit import paths
-    from tmkit.errors import ToolkitError
     from tmkit.outputs import render_env, stack_outputs, write_atomically
-    from tmkit.ui import say
 
     cfg = load(env)
     if not (paths.FRONTEND_DIR / "package.json").is_file():
@@ -47,10 +47,7 @@ def build(c, env=None):
 )
 def publish(c, env=None, dir=None, dry_run=False, wait=False, timeout=600, keep=None):
     """Upload the build content-addressed (only new or changed files), index.html last, then invalidate."""
-    from tmkit import paths
     from tmkit import publish as pub
-    from tmkit.errors import ToolkitError
-    from tmkit.ui import data, say
 
     cfg = load(env)
     if keep is not None and not str(keep).isdigit():
@@ -106,7 +103,6 @@ def invalidate(c, env=None, paths=None, wait=False, timeout=600):
 def releases(c, env=None):
     """The releases kept in the bucket, newest first; the live one is marked."""
     from tmkit.publish import releases_env, render_releases
-    from tmkit.ui import data, say
 
     cfg = load(env)
     found = releases_env(cfg)
@@ -119,7 +115,6 @@ def releases(c, env=None):
 def rollback(c, env=None, to=None):
     """Make an earlier release live again: restores its index.html (and other unfingerprinted files), invalidates."""
     from tmkit.publish import rollback_env
-    from tmkit.ui import say
 
     cfg = load(env)
     release, paths = rollback_env(cfg, to=to)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.utilities.utils import get_partition
 
 
@@ -74,8 +75,6 @@ class Adapter:
         return attr in cls.ATTRS
 
     def get_cfn_attribute(self, attribute_name: str) -> Any:
-        from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
-
         if attribute_name not in self.attrs:
             raise UnformattedGetAttTemplateException()
         return self.attrs[attribute_name]
