@@ -167,6 +167,39 @@ def test_outputs_name_real_resources_with_the_configured_properties(world):
     assert f"VITE_USER_POOL_ID={out['UserPoolId']}" in lines
 
 
+def test_an_api_call_through_local_serve_appears_in_inv_logs(world):
+    """The deployed stack's log group outputs name groups the emulator has; local.serve writes there, `inv logs`
+    reads them (docs/deploying.md, "The daily loop")."""
+    import urllib.request
+
+    cli, _ = world
+    port = free_port()
+    server = cli.popen("local.serve", "--env", "e2ea", "--port", str(port))
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        deadline, answer = time.monotonic() + 60, None
+        while answer is None and time.monotonic() < deadline and server.poll() is None:
+            try:
+                with opener.open(f"http://127.0.0.1:{port}/api/health", timeout=10) as resp:
+                    answer = json.loads(resp.read())
+            except OSError:
+                time.sleep(0.2)
+        assert answer == {"status": "ok", "environment": "e2ea"}, server.poll()
+        lines = cli("logs", "--env", "e2ea", "--since", "5m").stdout.splitlines()
+        assert any(" ACCESS " in line and "GET /health" in line and " 200 " in line for line in lines), lines
+        assert any(line.split()[1] == "REPORT" for line in lines), lines
+        raw = [json.loads(line) for line in cli("logs", "--env", "e2ea", "--json").stdout.splitlines()]
+        out = outputs(cli, "e2ea")
+        assert {e["logGroupName"] for e in raw} == {out["ApiLogGroupName"], out["ApiAccessLogGroupName"]}
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
 def test_outputs_env_write_is_atomic_and_only_on_success(world, tmp_path):
     cli, _ = world
     target = tmp_path / "frontend.env"
