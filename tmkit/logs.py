@@ -229,8 +229,8 @@ def show(
     follow: bool = False,
     out: Callable[[str], None],
     say: Callable[[str], None],
-    clock: Callable[[], float] = time.time,
-    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] | None = None,
+    sleep: Callable[[float], None] | None = None,
     polls: int | None = None,
 ) -> int:
     """Print the events since ``since`` (and with ``follow``, new ones until Ctrl-C or ``polls`` rounds).
@@ -240,6 +240,7 @@ def show(
     from tmkit.aws import aws_errors, client
     from tmkit.outputs import stack_outputs
 
+    clock, sleep = clock or time.time, sleep or time.sleep
     start = parse_since(since, datetime.fromtimestamp(clock(), UTC))
     terms = search_terms(filter_text, request_id)
     groups = log_groups(cfg, stack_outputs(cfg))

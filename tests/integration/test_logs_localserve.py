@@ -133,3 +133,16 @@ def test_errors(served, capsys, tmp_path):
     assert code == 1 and "nosuchenv" in err
     code, out, err = inv_logs(capsys, "--env", cfg.name, "--filter", "no-such-text-anywhere")
     assert code == 0 and out == "" and "no log events" in err
+
+
+def test_follow_stops_on_ctrl_c_with_130(served, capsys, monkeypatch):
+    from tmkit import logs
+
+    cfg, _, _, _ = served
+
+    def interrupt(_seconds):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(logs.time, "sleep", interrupt)
+    code, _, err = inv_logs(capsys, "--env", cfg.name, "--follow", "--since", "1s")
+    assert code == 130 and "interrupted" in err and "Traceback" not in err
