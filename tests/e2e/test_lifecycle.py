@@ -221,6 +221,55 @@ def test_second_deploy_changes_nothing(world):
     assert after["Outputs"] == before["Outputs"]
 
 
+def test_watch_deploys_an_env_file_change_then_rebuilds_the_spa(world, tmp_path, monkeypatch):
+    """`inv watch` on the emulator, infrastructure kind: a saved envs/<env>.toml is a full deploy (never a hotswap),
+    then frontend/.env is rewritten from the outputs and, since it changed, the SPA is built and published.
+    The SPA is a copy (paths.FRONTEND_DIR points at it): the repository's frontend/ is not written."""
+    import threading
+
+    from invoke import Config, Context
+
+    from tests.integration.test_watch_localserve import copy_repo
+    from tmkit import paths, watch
+    from tmkit.watch_actions import Actions
+
+    cli, cfgs = world
+    cfg = cfgs["e2ea"]
+    front = copy_repo(tmp_path)
+    monkeypatch.setattr(paths, "FRONTEND_DIR", front)
+    env_file = Path(os.environ["TM_ENVS_DIR"]) / "e2ea.toml"
+    said: list[str] = []
+    done = threading.Event()
+    actions = Actions(Context(Config(overrides={"run": {"in_stream": False}})), cfg, port=free_port(), say=said.append)
+    thread = threading.Thread(
+        target=watch.run,
+        args=(cfg, actions),
+        kwargs={"root": tmp_path, "env_file": env_file, "say": said.append, "stop": done.is_set},
+        daemon=True,
+    )
+    thread.start()
+    try:
+        time.sleep(1.0)  # the first snapshot
+        text = env_file.read_text()
+        assert "log_retention_days = 7\n" in text
+        env_file.write_text(text.replace("log_retention_days = 7\n", "log_retention_days = 30\n"))
+        deadline = time.monotonic() + CLI_TIMEOUT
+        while not any(line.startswith(("done in", "failed:")) for line in said) and time.monotonic() < deadline:
+            time.sleep(0.5)
+    finally:
+        done.set()
+        thread.join(timeout=30)
+    assert any(line.startswith("done in") for line in said), said
+    assert any(line.startswith("infra changed: full deploy, then rewrite frontend/.env") for line in said), said
+    out = outputs(cli, "e2ea")
+    groups = aws(cfg, "logs").describe_log_groups(logGroupNamePrefix=out["ApiLogGroupName"])["logGroups"]
+    assert groups[0]["retentionInDays"] == 30  # deployed
+    assert f"VITE_USER_POOL_ID={out['UserPoolId']}" in (front / ".env").read_text()
+    assert any(line.startswith("release ") and line.endswith("is live") for line in said), said
+    index = aws(cfg, "s3").get_object(Bucket=out["FrontendBucketName"], Key="index.html")["Body"].read()
+    assert b'<div id="root">' in index
+
+
 def test_destroy_leaves_nothing(world):
     cli, cfgs = world
     cfg = cfgs["e2eb"]

@@ -34,10 +34,8 @@ def forget_handler_modules():
             del sys.modules[name]
 
 
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory):
-    """A repository-shaped tree whose lambda/api is a copy of the real one; the local server imports the copy."""
-    root = tmp_path_factory.mktemp("repo")
+def copy_repo(root):
+    """What `inv watch` watches, copied under ``root`` (the SPA's node_modules linked); returns the frontend dir."""
     shutil.copytree(paths.LAMBDA_DIR, root / "lambda" / "api", ignore=shutil.ignore_patterns("__pycache__"))
     for d in ("infra", "envs"):
         (root / d).mkdir(parents=True)
@@ -47,6 +45,14 @@ def repo(tmp_path_factory):
     for name in ("index.html", "package.json", "vite.config.js"):
         shutil.copy(paths.FRONTEND_DIR / name, front / name)
     (front / "node_modules").symlink_to((paths.FRONTEND_DIR / "node_modules").resolve())
+    return front
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory):
+    """A repository-shaped tree whose lambda/api is a copy of the real one; the local server imports the copy."""
+    root = tmp_path_factory.mktemp("repo")
+    front = copy_repo(root)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(paths, "LAMBDA_DIR", root / "lambda" / "api")
         mp.setattr(paths, "FRONTEND_DIR", front)
