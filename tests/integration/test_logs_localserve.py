@@ -103,6 +103,8 @@ def test_handler_lines_share_the_request_id_of_the_access_log(served, capsys):
     lines = out.splitlines()
     assert len(lines) == 2 and all(request_id in line for line in lines), out
     assert any(" ERROR " in line and "secret not configured" in line for line in lines), out
+    # The handler's line shows the request's method, path and status, taken from the access log line.
+    assert any(" ERROR " in line and "GET /integrations/STRIPE_KEY" in line and " 503 " in line for line in lines), out
     assert any(" ACCESS " in line and " 503 " in line for line in lines), out
 
 
