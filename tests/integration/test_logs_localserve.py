@@ -148,3 +148,15 @@ def test_follow_stops_on_ctrl_c_with_130(served, capsys, monkeypatch):
     monkeypatch.setattr(logs.time, "sleep", interrupt)
     code, _, err = inv_logs(capsys, "--env", cfg.name, "--follow", "--since", "1s")
     assert code == 130 and "interrupted" in err and "Traceback" not in err
+
+
+def test_a_stack_not_deployed(served, capsys):
+    import os
+    from pathlib import Path
+
+    cfg, _, _, _ = served
+    envs = Path(os.environ["TM_ENVS_DIR"])
+    (envs / "other.toml").write_text((envs / f"{cfg.name}.toml").read_text())
+    code, out, err = inv_logs(capsys, "--env", "other")
+    assert code == 1 and out == ""
+    assert "stack TimeManagement-other is not deployed: run `inv deploy --env other` first" in err
