@@ -58,7 +58,7 @@ def current(serve):
 
 def reload_handler():
     """Forget lambda/api's modules and import them again (raises what the import raises)."""
-    from tmkit.localserve import load_handler
+    from tmkit.local_lambda import load_handler
 
     for name in list(sys.modules):
         if name.split(".")[0] in _MODULES:

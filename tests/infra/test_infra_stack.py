@@ -8,6 +8,7 @@ import aws_cdk as cdk
 from aws_cdk.assertions import Match
 
 from infra.components.app_secrets import UNSEEDED_TEMPLATE, logical_id
+from tmkit.api_contract import ROUTES
 from tmkit.site import NOT_FOUND_PAGE, SERVER_ERROR_PAGE, SPA_ROUTING_JS
 
 CONTRACT_OUTPUTS = {
@@ -317,23 +318,18 @@ def test_api(env):
         for m in env.of_type("AWS::ApiGateway::Method").values()
     }
     assert methods[("/health", "GET")]["AuthorizationType"] == "NONE"
-    for path in (
-        "/me",
-        "/tasks",
-        "/tasks/{id}",
-        "/milestones",
-        "/milestones/{id}",
-        "/drivers",
-        "/drivers/{id}",
-        "/integrations/status",
-        "/integrations/{key}",
-    ):
+    for route in ROUTES:  # the one route table (tmkit/api_contract.py), which `inv local.serve` also routes with
+        if route.public:
+            continue
+        path = "/" + route.path
         m = methods[(path, "ANY")]
         assert m["AuthorizationType"] == "COGNITO_USER_POOLS" and m["AuthorizerId"] == {"Ref": auth_id}
         assert m["RequestValidatorId"] == {"Ref": validator_id}
         assert (path, "OPTIONS") in methods  # CORS preflight for the SPA
     non_options = {k: v for k, v in methods.items() if k[1] != "OPTIONS"}
-    assert {k for k, v in non_options.items() if v["AuthorizationType"] == "NONE"} == {("/health", "GET")}
+    assert set(non_options) == {("/" + r.path, m) for r in ROUTES for m in r.methods}
+    public = {("/" + r.path, m) for r in ROUTES if r.public for m in r.methods}
+    assert {k for k, v in non_options.items() if v["AuthorizationType"] == "NONE"} == public == {("/health", "GET")}
 
 
 def test_cognito(env):

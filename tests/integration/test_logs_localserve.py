@@ -13,6 +13,7 @@ from tests.helpers import free_port
 from tests.integration.test_localserve import PASSWORD, Http, emulator_env, make_local_stack, sign_in
 from tmkit import localserve
 from tmkit.aws import client
+from tmkit.local_users import create_user
 from tmkit.tasks.logs import logs as logs_task
 
 ALICE = "alice@example.com"
@@ -57,7 +58,7 @@ def served(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("logs")
     with emulator_env(tmp) as cfg:
         outputs = add_log_groups(cfg, make_local_stack(cfg))
-        localserve.create_user(cfg, ALICE, PASSWORD)
+        create_user(cfg, ALICE, PASSWORD)
         log: list[str] = []
         serve = localserve.prepare(cfg)
         serve.say = log.append
