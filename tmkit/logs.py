@@ -169,9 +169,10 @@ def _time(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def parse_event(event: dict) -> Line:
+def parse_event(event: dict, requests: dict[str, tuple[str, str]] | None = None) -> Line:
     """An event of either group as a Line: Powertools JSON, the access log's JSON, or the Lambda runtime's
-    START/END/REPORT lines; anything else is shown as its text."""
+    START/END/REPORT lines; anything else is shown as its text. ``requests`` ({request id: (method and path,
+    status)}, from the access log, see ``request_index``) fills in those columns of the handler's own lines."""
     when = _time(int(event.get("timestamp", 0)))
     text = str(event.get("message", "")).strip()
     record = None
@@ -194,12 +195,9 @@ def parse_event(event: dict) -> Line:
         if record.get("exception"):
             last = str(record["exception"]).strip().splitlines()[-1:]
             message += f" ({clean(last[0])})" if last else ""
-        return Line(
-            when,
-            clean(record.get("level") or "-"),
-            clean(record.get("correlation_id") or record.get("function_request_id") or "-"),
-            message=message,
-        )
+        rid = clean(record.get("correlation_id") or record.get("function_request_id") or "-")
+        request, status = (requests or {}).get(rid, ("-", "-"))
+        return Line(when, clean(record.get("level") or "-"), rid, request, status, message=message)
     report = _REPORT.match(text)
     if report:
         kind, rid, rest = report.groups()
@@ -214,8 +212,20 @@ def parse_event(event: dict) -> Line:
     return Line(when, message=clean(text))
 
 
-def render(event: dict, as_json: bool) -> str:
-    return json.dumps(event, sort_keys=True) if as_json else parse_event(event).render()
+def request_index(events: Iterable[dict]) -> dict[str, tuple[str, str]]:
+    """{request id: (method and path, status)} of the access log events among ``events``."""
+    found = {}
+    for event in events:
+        text = str(event.get("message", "")).strip()
+        if text.startswith("{") and '"httpMethod"' in text:
+            line = parse_event(event)
+            if line.level == "ACCESS":
+                found[line.request_id] = (line.request, line.status)
+    return found
+
+
+def render(event: dict, as_json: bool, requests: dict[str, tuple[str, str]] | None = None) -> str:
+    return json.dumps(event, sort_keys=True) if as_json else parse_event(event, requests).render()
 
 
 # ---- the task ----------------------------------------------------------------------------------------------
@@ -229,8 +239,8 @@ def show(
     follow: bool = False,
     out: Callable[[str], None],
     say: Callable[[str], None],
-    clock: Callable[[], float] = time.time,
-    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] | None = None,
+    sleep: Callable[[float], None] | None = None,
     polls: int | None = None,
 ) -> int:
     """Print the events since ``since`` (and with ``follow``, new ones until Ctrl-C or ``polls`` rounds).
@@ -240,6 +250,7 @@ def show(
     from tmkit.aws import aws_errors, client
     from tmkit.outputs import stack_outputs
 
+    clock, sleep = clock or time.time, sleep or time.sleep
     start = parse_since(since, datetime.fromtimestamp(clock(), UTC))
     terms = search_terms(filter_text, request_id)
     groups = log_groups(cfg, stack_outputs(cfg))
@@ -257,8 +268,9 @@ def show(
                 if rounds == 0:
                     say(f"{exc} Waiting for it (Ctrl-C stops).")
                 events = []
+        requests = {} if as_json else request_index(events)
         for event in _new(events, seen):
-            out(render(event, as_json))
+            out(render(event, as_json, requests))
             shown += 1
         if not follow:
             if not shown:

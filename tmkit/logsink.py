@@ -190,4 +190,15 @@ def invoke(serve, event: dict) -> dict:
         sink = getattr(serve, "_log_sink", None)
         if sink is None:
             sink = serve._log_sink = LogSink(serve.cfg, serve.outputs, serve.say)
-    return sink.call(hotreload.current(serve), event)
+    try:
+        app = hotreload.current(serve)
+    except Exception as exc:  # the changed code does not import: what Lambda logs for that, then API Gateway's 502
+        now = int(time.time() * 1000)
+        sink.put(sink.function_group, sink.function_stream, [(now, import_error_line(exc))])
+        sink.put(sink.access_group, sink.access_stream, [(now, access_line(event, None))])
+        raise
+    return sink.call(app, event)
+
+
+def import_error_line(exc: Exception) -> str:
+    return f"[ERROR] Runtime.ImportModuleError: Unable to import module 'app': {type(exc).__name__}: {exc}"

@@ -162,13 +162,14 @@ def run(
     root: Path,
     env_file: Path,
     say: Callable[[str], None],
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] | None = None,
+    clock: Callable[[], float] | None = None,
     stop: Callable[[], bool] = lambda: False,
     poll: float = POLL_SECONDS,
 ) -> None:
     """Poll, batch, plan, act, until ``stop()`` (or Ctrl-C). A failed step is reported and watching goes on."""
     check_env(cfg)
+    sleep, clock = sleep or time.sleep, clock or time.monotonic
     roots = watched(root, env_file)
     previous = snapshot(roots)
     batch = Batch()

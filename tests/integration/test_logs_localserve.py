@@ -104,6 +104,8 @@ def test_handler_lines_share_the_request_id_of_the_access_log(served, capsys):
     lines = out.splitlines()
     assert len(lines) == 2 and all(request_id in line for line in lines), out
     assert any(" ERROR " in line and "secret not configured" in line for line in lines), out
+    # The handler's line shows the request's method, path and status, taken from the access log line.
+    assert any(" ERROR " in line and "GET /integrations/STRIPE_KEY" in line and " 503 " in line for line in lines), out
     assert any(" ACCESS " in line and " 503 " in line for line in lines), out
 
 
@@ -134,3 +136,28 @@ def test_errors(served, capsys, tmp_path):
     assert code == 1 and "nosuchenv" in err
     code, out, err = inv_logs(capsys, "--env", cfg.name, "--filter", "no-such-text-anywhere")
     assert code == 0 and out == "" and "no log events" in err
+
+
+def test_follow_stops_on_ctrl_c_with_130(served, capsys, monkeypatch):
+    from tmkit import logs
+
+    cfg, _, _, _ = served
+
+    def interrupt(_seconds):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(logs.time, "sleep", interrupt)
+    code, _, err = inv_logs(capsys, "--env", cfg.name, "--follow", "--since", "1s")
+    assert code == 130 and "interrupted" in err and "Traceback" not in err
+
+
+def test_a_stack_not_deployed(served, capsys):
+    import os
+    from pathlib import Path
+
+    cfg, _, _, _ = served
+    envs = Path(os.environ["TM_ENVS_DIR"])
+    (envs / "other.toml").write_text((envs / f"{cfg.name}.toml").read_text())
+    code, out, err = inv_logs(capsys, "--env", "other")
+    assert code == 1 and out == ""
+    assert "stack TimeManagement-other is not deployed: run `inv deploy --env other` first" in err

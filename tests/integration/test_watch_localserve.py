@@ -1,21 +1,28 @@
 """`inv watch --env local` with `inv local.serve` running (emulator): a saved Lambda file is the code that answers
-the next request, without a deploy; a broken save is reported and the fixed one is picked up. Bounded in time.
+the next request, without a deploy; a broken save is reported and the fixed one is picked up; a saved SPA source
+file is built and published and served. Bounded in time.
 
-The Lambda source is a temporary copy (tmkit.paths.LAMBDA_DIR points at it), so the repository is never edited.
+The Lambda and SPA sources are temporary copies (tmkit.paths.LAMBDA_DIR and FRONTEND_DIR point at them), so the
+repository is never edited.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import sys
 import threading
 import time
+import uuid
 
 import pytest
+from invoke import Config, Context
 
-from tests.helpers import free_port
+from tests.helpers import distribution_config, free_port
 from tests.integration.test_localserve import Http, emulator_env, make_local_stack
 from tmkit import hotreload, localserve, paths, watch
+from tmkit.aws import client
 from tmkit.watch_actions import Actions
 
 DEADLINE = 30.0
@@ -27,15 +34,28 @@ def forget_handler_modules():
             del sys.modules[name]
 
 
+def copy_repo(root):
+    """What `inv watch` watches, copied under ``root`` (the SPA's node_modules linked); returns the frontend dir."""
+    shutil.copytree(paths.LAMBDA_DIR, root / "lambda" / "api", ignore=shutil.ignore_patterns("__pycache__"))
+    for d in ("infra", "envs"):
+        (root / d).mkdir(parents=True)
+    front = root / "frontend"
+    for name in ("src", "public"):
+        shutil.copytree(paths.FRONTEND_DIR / name, front / name)
+    for name in ("index.html", "package.json", "vite.config.js"):
+        shutil.copy(paths.FRONTEND_DIR / name, front / name)
+    (front / "node_modules").symlink_to((paths.FRONTEND_DIR / "node_modules").resolve())
+    return front
+
+
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory):
     """A repository-shaped tree whose lambda/api is a copy of the real one; the local server imports the copy."""
     root = tmp_path_factory.mktemp("repo")
-    shutil.copytree(paths.LAMBDA_DIR, root / "lambda" / "api", ignore=shutil.ignore_patterns("__pycache__"))
-    for d in ("infra", "envs", "frontend/src"):
-        (root / d).mkdir(parents=True)
+    front = copy_repo(root)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(paths, "LAMBDA_DIR", root / "lambda" / "api")
+        mp.setattr(paths, "FRONTEND_DIR", front)
         forget_handler_modules()
         yield root
         forget_handler_modules()
@@ -46,7 +66,16 @@ def repo(tmp_path_factory):
 @pytest.fixture(scope="module")
 def served(repo, tmp_path_factory):
     with emulator_env(tmp_path_factory.mktemp("watch")) as cfg:
-        make_local_stack(cfg)
+        outputs = make_local_stack(cfg)
+        # A distribution to invalidate, as the deployed stack has (publish invalidates index.html).
+        distribution = client(cfg, "cloudfront").create_distribution(
+            DistributionConfig=distribution_config(outputs["FrontendBucketName"])
+        )["Distribution"]["Id"]
+        template = {
+            "Resources": {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+            "Outputs": {k: {"Value": v} for k, v in {**outputs, "DistributionId": distribution}.items()},
+        }
+        client(cfg, "cloudformation").update_stack(StackName=cfg.stack_name, TemplateBody=json.dumps(template))
         log: list[str] = []
         serve = localserve.prepare(cfg)
         serve.say = log.append
@@ -59,7 +88,7 @@ def watching(repo, served):
     cfg, _, http, log = served
     said: list[str] = []
     done = threading.Event()
-    actions = Actions(None, cfg, port=http.port, say=said.append)
+    actions = Actions(Context(Config(overrides={"run": {"in_stream": False}})), cfg, port=http.port, say=said.append)
     thread = threading.Thread(
         target=watch.run,
         args=(cfg, actions),
@@ -140,3 +169,18 @@ def test_write_env_rewrites_only_on_change(served, tmp_path):
     assert "VITE_API_URL=/api" in (tmp_path / ".env").read_text()
     assert actions.write_env() is False
     assert hotreload.trigger_path(cfg.name).parent == paths.STATE_DIR
+
+
+def test_a_saved_spa_file_is_built_published_and_served(repo, served, watching):
+    _, _, http, _ = served
+    marker = f"watch-marker-{uuid.uuid4().hex[:12]}"
+    main = repo / "frontend" / "src" / "main.jsx"
+    main.write_text(main.read_text() + f'\nconsole.log("{marker}");\n')
+    wait_for(lambda: any(line.startswith("release ") and "is live" in line for line in watching), "a release")
+    assert any(line.startswith("frontend changed: build and publish the SPA") for line in watching)
+    assert (repo / "frontend" / ".env").is_file()  # the build wrote it from the outputs
+    status, _, page = http("GET", "/")
+    assert status == 200
+    scripts = re.findall(r'src="(/assets/[^"]+\.js)"', page.decode())
+    bodies = [http("GET", src)[2] for src in scripts]
+    assert any(marker.encode() in body for body in bodies), scripts

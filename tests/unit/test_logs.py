@@ -109,6 +109,17 @@ def test_access_log_line():
     assert "POST /tasks" in rendered and " 201 " in rendered and "57 bytes" in rendered
 
 
+def test_handler_lines_get_method_path_and_status_from_the_access_log():
+    access = ev(json.dumps({"requestId": "req-9", "httpMethod": "PUT", "resourcePath": "/tasks/{id}", "status": "404"}))
+    handler = ev(json.dumps({"level": "WARNING", "message": "not found", "correlation_id": "req-9"}))
+    other = ev(json.dumps({"level": "INFO", "message": "x", "correlation_id": "req-other"}))
+    requests = logs.request_index([handler, access, other])
+    assert requests == {"req-9": ("PUT /tasks/{id}", "404")}
+    line = logs.parse_event(handler, requests)
+    assert (line.request, line.status, line.message) == ("PUT /tasks/{id}", "404", "not found")
+    assert logs.parse_event(other, requests).request == "-"
+
+
 def test_runtime_lines():
     report = logs.parse_event(
         ev("REPORT RequestId: fn-3\tDuration: 12.345 ms\tBilled Duration: 13 ms\tMemory Size: 256 MB\t")

@@ -216,3 +216,29 @@ def test_loop_survives_a_failed_step(tmp_path):
 def test_loop_refuses_protected_envs(tmp_path):
     with pytest.raises(ToolkitError, match="protected"):
         drive(tree(tmp_path), load_env("prod"), Recorder(), [])
+
+
+def test_ctrl_c_exits_130_without_a_traceback(capsys, monkeypatch):
+    from invoke import Collection, Program
+
+    from tmkit.tasks.watch import watch as watch_task
+
+    def interrupt(_seconds):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(watch.time, "sleep", interrupt)
+    with pytest.raises(SystemExit) as exited:
+        Program(namespace=Collection(watch_task), binary="inv").run(["inv", "watch", "--env", "local", "--port", "1"])
+    err = capsys.readouterr().err
+    assert exited.value.code == 130 and "interrupted" in err and "Traceback" not in err
+    assert "watching lambda/, infra/, local.toml" in err
+
+
+def test_the_task_refuses_a_bad_port(capsys):
+    from invoke import Collection, Program
+
+    from tmkit.tasks.watch import watch as watch_task
+
+    with pytest.raises(SystemExit) as exited:
+        Program(namespace=Collection(watch_task), binary="inv").run(["inv", "watch", "--env", "dev", "--port", "x"])
+    assert exited.value.code == 1 and "--port 'x' is not a TCP port" in capsys.readouterr().err
