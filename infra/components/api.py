@@ -21,6 +21,8 @@ from constructs import Construct
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 STAGE = "api"
+# The API function's memory (MB). benchmarks/lambda_memory.py reads it: 1,000 users must stay under half.
+MEMORY_SIZE_MB = 256
 # Every route the handler serves. /health is public; the rest need a Cognito ID token.
 PUBLIC_ROUTES = ("health",)
 PRIVATE_ROUTES = (
@@ -179,7 +181,7 @@ class Api(Construct):
             layers=[layer],
             role=self.role,
             log_group=self.log_group,
-            memory_size=256,
+            memory_size=MEMORY_SIZE_MB,
             timeout=Duration.seconds(10),
             environment={
                 "TABLE_NAME": table_name,
