@@ -2,8 +2,9 @@
 
 from invoke import Collection
 
-from tmkit.tasks import cost, frontend, lambda_, local, outputs, secrets, stack
+from tmkit.tasks import cost, frontend, lambda_, local, outputs, secrets, stack, verify
 
 ns = Collection.from_module(stack)
 for module in (outputs, local, frontend, secrets, cost, lambda_):
     ns.add_collection(module.ns)
+ns.add_task(verify.verify)
