@@ -436,7 +436,7 @@ def verify_env(
         target = target_for(cfg, outputs, url)
         if not cfg.is_local:
             say(f"verifying {cfg.stack_name}: site {target.site}, API {target.api}")
-        v = Verifier(target, report=lambda r: say(r.line()))
+        v = Verifier(target, fetch=fetch, report=lambda r: say(r.line()))
         v.site_checks()
         v.api_checks()
         if user:
