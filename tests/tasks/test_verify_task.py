@@ -53,6 +53,9 @@ def test_a_failing_check_exits_1_naming_it(deployment, capsys):
     assert "FAIL  asset /assets/index-C7hYw0Tt.css: 404" in err
 
 
-def test_url_checks_another_site(deployment, capsys):
-    verify(MockContext(), env="dev", url="https://app.example.com")
+def test_url_checks_another_site_and_its_origin(deployment, capsys):
+    with pytest.raises(Exit, match="cors-site"):  # the API allows the stack's own site origin only
+        verify(MockContext(), env="dev", url="https://app.example.com")
     assert ("GET", "https://app.example.com/") in deployment.calls
+    deployment.api_origin = "https://app.example.com"
+    verify(MockContext(), env="dev", url="https://app.example.com")
