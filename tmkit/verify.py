@@ -140,19 +140,23 @@ class Target:
         return f"{p.scheme}://{p.netloc}"
 
 
-def target_for(cfg: EnvConfig, outputs: dict[str, str], url: str | None = None) -> Target:
-    """Where the site, API and Cognito are: the stack outputs, or ``url`` (a site URL) for the site."""
-    if cfg.is_local:
-        if not url:
-            raise ToolkitError("an emulator-backed environment is checked through a local server: give --url URL.")
-        base = url.rstrip("/")
-        return Target(site=base, api=base + "/api/", cognito=base + "/cognito", local=True)
-    missing = [k for k in ("SiteUrl", "ApiUrl", "Region") if not outputs.get(k)]
+def require_outputs(cfg: EnvConfig, outputs: dict[str, str], keys: tuple[str, ...]) -> None:
+    missing = [k for k in keys if not outputs.get(k)]
     if missing:
         raise ToolkitError(
             f"stack {cfg.stack_name} lacks the outputs {', '.join(missing)}: redeploy with "
             f"`inv deploy --env {cfg.name}`."
         )
+
+
+def target_for(cfg: EnvConfig, outputs: dict[str, str], url: str | None = None) -> Target:
+    """Where the site, API and Cognito are: the stack outputs, or ``url`` (a site URL) for the site."""
+    if cfg.is_local:
+        if not url:
+            raise ValueError("an emulator-backed environment is checked through a local server's URL")
+        base = url.rstrip("/")
+        return Target(site=base, api=base + "/api/", cognito=base + "/cognito", local=True)
+    require_outputs(cfg, outputs, ("SiteUrl", "ApiUrl", "Region"))
     return Target(
         site=(url or outputs["SiteUrl"]).rstrip("/"),
         api=outputs["ApiUrl"].rstrip("/") + "/",
@@ -440,12 +444,8 @@ def verify_env(
         v.site_checks()
         v.api_checks()
         if user:
-            pool, client_id = outputs.get("UserPoolId"), outputs.get("UserPoolClientId")
-            if not pool or not client_id:
-                raise ToolkitError(
-                    f"stack {cfg.stack_name} has no UserPoolId/UserPoolClientId output: redeploy with "
-                    f"`inv deploy --env {cfg.name}`."
-                )
+            require_outputs(cfg, outputs, ("UserPoolId", "UserPoolClientId"))
+            pool, client_id = outputs["UserPoolId"], outputs["UserPoolClientId"]
             with throwaway_user(cfg, pool, say=say) as (email, password):
                 say(f"signed-in round trip as the throwaway user {email} (deleted afterwards)")
                 v.user_checks(client_id, email, password)
