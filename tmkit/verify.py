@@ -140,6 +140,15 @@ class Target:
         return f"{p.scheme}://{p.netloc}"
 
 
+def check_url(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ToolkitError(
+            f"--url {url!r} is not a site address: give it as https://HOST (e.g. https://app.example.com), "
+            "without query or fragment."
+        )
+
+
 def require_outputs(cfg: EnvConfig, outputs: dict[str, str], keys: tuple[str, ...]) -> None:
     missing = [k for k in keys if not outputs.get(k)]
     if missing:
@@ -157,6 +166,8 @@ def target_for(cfg: EnvConfig, outputs: dict[str, str], url: str | None = None) 
         base = url.rstrip("/")
         return Target(site=base, api=base + "/api/", cognito=base + "/cognito", local=True)
     require_outputs(cfg, outputs, ("SiteUrl", "ApiUrl", "Region"))
+    if url:
+        check_url(url)
     return Target(
         site=(url or outputs["SiteUrl"]).rstrip("/"),
         api=outputs["ApiUrl"].rstrip("/") + "/",
@@ -431,6 +442,12 @@ def verify_env(
     """Every check against ``cfg``'s deployed environment; each result is reported through ``say`` as it comes."""
     from tmkit.outputs import stack_outputs
 
+    if url:
+        check_url(url)
+    if not cfg.is_local:
+        from tmkit.aws import check_account
+
+        check_account(cfg)  # the outputs (and a --user's pool) are those of the account the env declares
     outputs = stack_outputs(cfg)
     log: list[str] = []
     with contextlib.ExitStack() as stack:

@@ -25,6 +25,7 @@ from tmkit.verify import (
     Unreachable,
     Verifier,
     asset_references,
+    check_url,
     fetch,
     target_for,
     throwaway_password,
@@ -310,6 +311,12 @@ def test_target_of_a_real_environment_comes_from_the_outputs(envs):
         "https://d1.cloudfront.net", outputs["ApiUrl"], "https://cognito-idp.eu-west-1.amazonaws.com/", False
     )
     assert target_for(load_env("dev"), outputs, "https://app.example.com/").site == "https://app.example.com"
+
+
+@pytest.mark.parametrize("url", ["ftp://app.example.com", "app.example.com", "https://", "https://a.example/?x=1"])
+def test_a_url_that_is_not_a_site_address_is_refused(url):
+    with pytest.raises(ToolkitError, match="is not a site address: give it as https://HOST"):
+        check_url(url)
 
 
 def test_target_without_outputs_names_them_and_the_fix(envs):
