@@ -30,6 +30,7 @@ import json
 import secrets
 import ssl
 import string
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
@@ -46,6 +47,8 @@ DEEP_ROUTE = "/tasks/123"
 FOREIGN_ORIGIN = "https://verify-foreign-origin.example"
 ASSET_RELS = ("stylesheet", "modulepreload", "preload")
 PASS, FAIL, SKIP = "pass", "fail", "skip"
+USER_PREFIX = "tmkit-verify-"  # throwaway users' emails start with it (never a real person's address)
+STALE_AFTER_SECONDS = 3600
 LOCAL_NOTE = "skipped: the local server is plain HTTP on loopback (real CloudFront only)"
 
 
@@ -389,15 +392,38 @@ def throwaway_password() -> str:
     return "".join(secrets.choice(alphabet) for _ in range(28)) + "aA1!"
 
 
+def remove_stale_users(idp, pool_id: str, *, now: float, say: Callable[[str], None]) -> list[str]:
+    """Delete throwaway users an interrupted run left behind (created more than ``STALE_AFTER_SECONDS`` ago;
+    a younger one may belong to a run in progress). Best effort: a failure is reported, not raised."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    removed = []
+    try:
+        for page in idp.get_paginator("list_users").paginate(UserPoolId=pool_id, Filter=f'email ^= "{USER_PREFIX}"'):
+            for u in page["Users"]:
+                if u["Username"] and now - u["UserCreateDate"].timestamp() > STALE_AFTER_SECONDS:
+                    idp.admin_delete_user(UserPoolId=pool_id, Username=u["Username"])
+                    removed.append(u["Username"])
+    except (BotoCoreError, ClientError) as exc:
+        say(f"warning: could not look for throwaway users left by an interrupted `inv verify --user` ({exc}).")
+    if removed:
+        say(f"removed {len(removed)} throwaway user(s) an interrupted `inv verify --user` left in pool {pool_id}")
+    return removed
+
+
 @contextlib.contextmanager
-def throwaway_user(cfg: EnvConfig, pool_id: str, *, say: Callable[[str], None]) -> Iterator[tuple[str, str]]:
+def throwaway_user(
+    cfg: EnvConfig, pool_id: str, *, say: Callable[[str], None], clock: Callable[[], float] = time.time
+) -> Iterator[tuple[str, str]]:
     """A confirmed user with a permanent password (AdminCreateUser + AdminSetUserPassword, as `inv local.user`
-    does), deleted with AdminDeleteUser afterwards, also when a check or the creation fails halfway."""
+    does), deleted with AdminDeleteUser afterwards, also when a check or the creation fails halfway.
+    A run killed before it could delete its user leaves it behind: the next run removes it."""
     from tmkit.aws import aws_errors, client
 
-    email = f"tmkit-verify-{uuid.uuid4().hex[:12]}@example.com"
+    email = f"{USER_PREFIX}{uuid.uuid4().hex[:12]}@example.com"
     password = throwaway_password()
     idp = client(cfg, "cognito-idp")
+    remove_stale_users(idp, pool_id, now=clock(), say=say)
     with aws_errors(cfg, f"creating the throwaway user {email}"):
         idp.admin_create_user(
             UserPoolId=pool_id,
