@@ -182,3 +182,17 @@ def test_concurrent_users_on_threads_sign_with_their_own_credentials(creds):
     for t in threads:
         t.join(timeout=60)
     assert {sub: keys for sub, keys in seen.items()} == {sub: {cache.entry(sub).access_key_id} for sub in seen}
+
+
+def test_a_botocore_without_per_request_credentials_is_refused_plainly(creds, monkeypatch):
+    from botocore.signers import RequestSigner
+
+    cache, _, _ = creds
+    original = RequestSigner.get_auth_instance
+
+    def old_signature(self, signing_name, region_name, signature_version=None, **kwargs):
+        return original(self, signing_name, region_name, signature_version, **kwargs)
+
+    monkeypatch.setattr(RequestSigner, "get_auth_instance", old_signature)
+    with pytest.raises(RuntimeError, match="cannot sign a request with per-request credentials"):
+        cache.client(USERS[0])

@@ -51,6 +51,22 @@ def session_name(sub: str) -> str:
     return name
 
 
+def require_per_request_credentials() -> None:
+    """Refuse to start on a botocore whose signer ignores per-request credentials (calls would go out
+    signed with the placeholders and fail): say so plainly instead."""
+    import inspect
+
+    import botocore
+    from botocore.signers import RequestSigner
+
+    if "request_credentials" not in inspect.signature(RequestSigner.get_auth_instance).parameters:
+        raise RuntimeError(
+            f"botocore {botocore.__version__} cannot sign a request with per-request credentials "
+            "(RequestSigner.get_auth_instance has no request_credentials): the API needs a newer boto3/botocore "
+            "in the Lambda runtime (see docs/architecture.md, 'API function memory')."
+        )
+
+
 def _sign_with_user_credentials(request, **_) -> None:
     """``before-sign.dynamodb``: the current user's credentials become the request's signing credentials."""
     creds = _CURRENT.get()
@@ -127,6 +143,7 @@ class UserCredentials:
     def dynamodb(self) -> Any:
         """The container's one DynamoDB client (refuses to send a call that no user's credentials sign)."""
         if self._dynamodb is None:
+            require_per_request_credentials()
             client = self._session.client("dynamodb", endpoint_url=self._endpoint_url, **_PLACEHOLDER)
             client.meta.events.register("before-sign.dynamodb", _sign_with_user_credentials)
             self._dynamodb = client
