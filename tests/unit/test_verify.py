@@ -1,5 +1,6 @@
-"""`inv verify`'s logic (tmkit/verify.py): the references it reads from index.html, and each check's verdict
-against a fake deployment (the HTTP seam), good and broken in one way at a time; `fetch` against loopback."""
+"""`inv verify`'s logic (tmkit/verify.py, tmkit/verify_checks.py): the references it reads from index.html,
+each check's verdict against a fake deployment (the HTTP seam), good and broken in one way at a time, the
+targets, and `fetch` against loopback."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ import pytest
 from tmkit import publish, site
 from tmkit.config import load_env
 from tmkit.errors import ToolkitError
-from tmkit.verify import (
+from tmkit.verify import check_url, target_for, throwaway_password
+from tmkit.verify_checks import (
     FAIL,
     FOREIGN_ORIGIN,
     PASS,
@@ -25,10 +27,7 @@ from tmkit.verify import (
     Unreachable,
     Verifier,
     asset_references,
-    check_url,
     fetch,
-    target_for,
-    throwaway_password,
 )
 
 VITE_INDEX = """<!doctype html>
@@ -369,7 +368,7 @@ def test_fetch_does_not_follow_redirects(server):
 
 
 def test_fetch_times_out(server, monkeypatch):
-    monkeypatch.setattr("tmkit.verify.TIMEOUT", 0.5)
+    monkeypatch.setattr("tmkit.verify_checks.TIMEOUT", 0.5)
     with pytest.raises(Unreachable, match="timed out"):
         fetch("GET", server + "/slow")
 
