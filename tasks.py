@@ -2,7 +2,7 @@
 
 from invoke import Collection
 
-from tmkit.tasks import cost, frontend, lambda_, local, outputs, secrets, stack
+from tmkit.tasks import cost, frontend, lambda_, local, outputs, secrets, stack, verify
 from tmkit.tasks.logs import logs
 from tmkit.tasks.watch import watch
 
@@ -11,3 +11,4 @@ for module in (outputs, local, frontend, secrets, cost, lambda_):
     ns.add_collection(module.ns)
 ns.add_task(logs)
 ns.add_task(watch)
+ns.add_task(verify.verify)

@@ -23,6 +23,8 @@ from tmkit.api_contract import ALLOWED_ORIGIN, ROUTES, function_environment
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 STAGE = "api"
+# The API function's memory (MB). benchmarks/lambda_memory.py reads it: 1,000 users must stay under half.
+MEMORY_SIZE_MB = 256
 ITEM_ACTIONS = (
     "dynamodb:GetItem",
     "dynamodb:PutItem",
@@ -168,7 +170,7 @@ class Api(Construct):
             layers=[layer],
             role=self.role,
             log_group=self.log_group,
-            memory_size=256,
+            memory_size=MEMORY_SIZE_MB,
             timeout=Duration.seconds(10),
             # The names are defined once, in tmkit/api_contract.py (``inv local.serve`` sets the same ones).
             environment=function_environment(
