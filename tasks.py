@@ -2,8 +2,10 @@
 
 from invoke import Collection
 
-from tmkit.tasks import cost, frontend, lambda_, local, outputs, secrets, stack
+from tmkit.tasks import cost, frontend, lambda_, local, outputs, preview, secrets, stack
+from tmkit.tasks import status as status_tasks
 
 ns = Collection.from_module(stack)
-for module in (outputs, local, frontend, secrets, cost, lambda_):
+ns.add_task(status_tasks.status)
+for module in (outputs, local, frontend, secrets, cost, lambda_, preview):
     ns.add_collection(module.ns)

@@ -56,6 +56,7 @@ class Api(Construct):
         id: str,
         *,
         name_prefix: str,
+        names: dict[str, str],
         environment_name: str,
         code_dir: Path,
         layer_dir: Path,
@@ -75,7 +76,7 @@ class Api(Construct):
         self.user_pool = cognito.UserPool(
             self,
             "UserPool",
-            user_pool_name=f"{name_prefix}-users",
+            user_pool_name=names["user_pool"],
             self_sign_up_enabled=False,
             sign_in_aliases=cognito.SignInAliases(email=True),
             sign_in_case_sensitive=False,
@@ -100,7 +101,7 @@ class Api(Construct):
         self.user_pool.node.default_child.override_logical_id("UserPool")
         self.client = self.user_pool.add_client(
             "WebClient",
-            user_pool_client_name=f"{name_prefix}-web",
+            user_pool_client_name=names["user_pool_client"],
             generate_secret=False,
             auth_flows=cognito.AuthFlow(user_password=True, user_srp=True, admin_user_password=True),
             prevent_user_existence_errors=True,
@@ -112,9 +113,9 @@ class Api(Construct):
         self.client.node.default_child.override_logical_id("UserPoolClient")
 
         # ---- Lambda: logs, roles, function -------------------------------------------------
-        self.function_name = f"{name_prefix}-api"
+        self.function_name = names["function"]
         self.log_group = _log_group(
-            self, "FunctionLogs", log_retention_days, log_group_name=f"/aws/lambda/{self.function_name}"
+            self, "FunctionLogs", log_retention_days, log_group_name=names["function_log_group"]
         )
         self.role = iam.Role(
             self,
@@ -239,7 +240,7 @@ class Api(Construct):
         self.rest_api = apigw.RestApi(
             self,
             "RestApi",
-            rest_api_name=f"{name_prefix}-api",
+            rest_api_name=names["rest_api"],
             description=f"{name_prefix} API",
             cloud_watch_role=False,
             endpoint_types=[apigw.EndpointType.REGIONAL],
