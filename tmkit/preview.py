@@ -267,8 +267,8 @@ def copy_secrets(source: EnvConfig, target: EnvConfig) -> tuple[list[str], list[
 # ---- destroying -------------------------------------------------------------------------------------
 
 
-def require_preview(base: EnvConfig, name: str) -> EnvConfig:
-    """The deployed preview ``name`` of ``base``; refuses anything else (an env file, a foreign stack)."""
+def require_preview(base: EnvConfig, name: str) -> EnvConfig | None:
+    """The preview ``name`` of ``base``, None when no stack has its name; refuses anything that is not a preview."""
     env_name = preview_name(base, name)
     if base.preview is None:
         raise ToolkitError(
@@ -276,9 +276,7 @@ def require_preview(base: EnvConfig, name: str) -> EnvConfig:
         )
     stack = _describe(base, naming.stack_name(base.project, env_name))
     if stack is None or stack.get("StackStatus") == "DELETE_COMPLETE":
-        raise ToolkitError(
-            f"there is no preview {env_name!r} of '{base.name}'. List them with `inv preview.list --env {base.name}`."
-        )
+        return None
     if not _is_preview_of(base, stack, set(available_envs())):
         raise ToolkitError(
             f"stack {stack['StackName']} is not a preview of '{base.name}' (no preview=true / preview-of={base.name} "

@@ -80,8 +80,8 @@ def test_refusals(world):
     assert proc.returncode == 1 and "may not have previews" in proc.stderr and proc.stdout == ""
     proc = cli("preview.deploy", "--env", "local", "--name", " /// -- ", check=False)
     assert proc.returncode == 1 and "no letters or digits" in proc.stderr
-    proc = cli("preview.destroy", "--env", "local", "--name", "never-deployed", check=False)
-    assert proc.returncode == 1 and "there is no preview 'local-never-deployed'" in proc.stderr
+    proc = cli("preview.destroy", "--env", "local", "--name", "never-deployed")
+    assert "local-never-deployed of 'local' is not deployed: nothing to destroy" in proc.stderr
     proc = cli("outputs.show", "--env", "local-never-deployed", check=False)
     assert proc.returncode == 1 and "unknown environment" in proc.stderr and "preview.deploy" in proc.stderr
 

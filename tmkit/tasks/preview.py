@@ -90,6 +90,13 @@ def destroy(c, env=None, name=None):
 
     base = load(env)
     cfg = preview.require_preview(base, name or "")
+    if cfg is None:
+        from tmkit.config import derive_preview
+
+        gone = derive_preview(base, preview.preview_slug(name or ""), {})
+        preview.purge_secrets(gone)  # what a destroy interrupted after the stack's deletion may have left
+        say(f"preview {gone.name} of '{base.name}' is not deployed: nothing to destroy")
+        return
     _destroy_preview(c, cfg)
     say(f"preview {cfg.name} destroyed")
 
@@ -117,7 +124,9 @@ def gc(c, env=None, keep=None, dry_run=False, json=False):
         from invoke import Exit
 
         try:
-            _destroy_preview(c, preview.require_preview(base, env_name.split("-", 1)[1]))
+            cfg = preview.require_preview(base, env_name.split("-", 1)[1])
+            if cfg is not None:  # gone meanwhile (destroyed by another run)
+                _destroy_preview(c, cfg)
         except Exit as exc:
             raise ToolkitError(str(exc.message or exc)) from None
 
