@@ -230,11 +230,27 @@ def prepare(base: EnvConfig, name: str, ttl_hours: int | None = None, now: datet
     return derive_preview(base, slug, tags)
 
 
+def marker(cfg: EnvConfig) -> dict[str, str]:
+    """The process environment that makes ``load_env(cfg.name)`` return ``cfg`` without an AWS lookup."""
+    return {MARKER_VAR: json.dumps({"name": cfg.name, "tags": dict(cfg.extra_tags)}, sort_keys=True)}
+
+
+def require_base_deployed(base: EnvConfig) -> None:
+    """A preview uses its base's region-wide API Gateway logging role (infra/components/api.py)."""
+    from tmkit.outputs import describe_stack
+
+    if describe_stack(base) is None:
+        raise ToolkitError(
+            f"environment '{base.name}' is not deployed, and its previews need it (they use its account-wide "
+            f"API Gateway logging role). Deploy it first: `inv deploy --env {base.name}`."
+        )
+
+
 @contextlib.contextmanager
 def creating(cfg: EnvConfig) -> Iterator[None]:
     """While deploying: this process and the CDK app it runs know the new preview's config."""
     saved = os.environ.get(MARKER_VAR)
-    os.environ[MARKER_VAR] = json.dumps({"name": cfg.name, "tags": dict(cfg.extra_tags)})
+    os.environ.update(marker(cfg))
     try:
         yield
     finally:
