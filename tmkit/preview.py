@@ -164,6 +164,8 @@ def _describe(base: EnvConfig, stack_name: str) -> dict | None:
 def find_preview(name: str) -> EnvConfig:
     """The config of the preview ``name`` (``BASE-<slug>``): being deployed, or deployed; else "unknown"."""
     base_name, slug = name.split("-", 1)
+    if base_name not in available_envs():
+        raise _unknown(name, f"there is no envs/{name}.toml, nor an envs/{base_name}.toml it could be a preview of")
     base = load_env(base_name)
     if base.preview is None:
         raise _unknown(name, f"environment '{base_name}' has no previews (no [preview] table in its env file)")

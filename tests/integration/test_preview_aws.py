@@ -89,7 +89,7 @@ def test_refusals_of_prepare(envs):
 
 
 def test_unknown_preview_names_say_how_to_create_one(envs):
-    for name in ("dev-nope", "qa-x", "dev-Not_A_Slug"):
+    for name in ("dev-nope", "qa-x", "dev-Not_A_Slug", "nobase-x"):
         with pytest.raises(ToolkitError, match=r"unknown environment .*`inv preview.deploy --env \w+ --name NAME`"):
             load_env(name)
 
