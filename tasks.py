@@ -2,13 +2,12 @@
 
 from invoke import Collection
 
-from tmkit.tasks import cost, frontend, lambda_, local, outputs, secrets, stack, verify
+from tmkit.tasks import cost, frontend, lambda_, local, outputs, preview, secrets, stack, status, verify
 from tmkit.tasks.logs import logs
 from tmkit.tasks.watch import watch
 
 ns = Collection.from_module(stack)
-for module in (outputs, local, frontend, secrets, cost, lambda_):
+for task in (status.status, logs, watch, verify.verify):
+    ns.add_task(task)
+for module in (outputs, local, frontend, secrets, cost, lambda_, preview):
     ns.add_collection(module.ns)
-ns.add_task(logs)
-ns.add_task(watch)
-ns.add_task(verify.verify)

@@ -12,22 +12,16 @@ from infra.components.app_secrets import AppSecrets
 from infra.components.cost_guardrails import CostGuardrails
 from infra.components.data_table import DataTable
 from infra.components.frontend_hosting import FrontendHosting
+from tmkit import naming
 from tmkit.config import EnvConfig
-from tmkit.errors import ToolkitError
 from tmkit.paths import LAMBDA_DIR
 
 REMOVAL = {"retain": cdk.RemovalPolicy.RETAIN, "destroy": cdk.RemovalPolicy.DESTROY}
 
 
 def bucket_name(cfg: EnvConfig, account: str) -> str:
-    """``timemanagement-<env>-frontend-<account>-<region>`` (bucket names are lowercase, <= 63 chars)."""
-    name = f"{cfg.project.lower()}-{cfg.name}-frontend-{account}-{cfg.region}"
-    if not cdk.Token.is_unresolved(account) and len(name) > 63:
-        raise ToolkitError(
-            f"bucket name {name!r} is longer than 63 characters: shorten the environment name "
-            f"(envs/{cfg.name}.toml) or the project name."
-        )
-    return name
+    """``timemanagement-<env>-frontend-<account>-<region>``, fitted to 63 characters (tmkit/naming.py)."""
+    return naming.bucket_name(cfg.project, cfg.name, account, cfg.region)
 
 
 class TimeManagementStack(cdk.Stack):
@@ -44,6 +38,7 @@ class TimeManagementStack(cdk.Stack):
         self.cfg = cfg
         removal = REMOVAL[cfg.removal_policy]
         prefix = cfg.stack_name
+        names = naming.resource_names(prefix)
 
         self.data = DataTable(self, "Data", table_name=cfg.table_name, pitr=cfg.pitr, removal_policy=removal)
         self.secrets = AppSecrets(
@@ -53,6 +48,7 @@ class TimeManagementStack(cdk.Stack):
             self,
             "Api",
             name_prefix=prefix,
+            names=names,
             environment_name=cfg.name,
             code_dir=code_dir,
             layer_dir=layer_dir,
@@ -64,12 +60,14 @@ class TimeManagementStack(cdk.Stack):
             secret_max_age_seconds=cfg.secret_cache_seconds,
             log_retention_days=cfg.log_retention_days,
             removal_policy=removal,
+            account_logging=not cfg.is_preview,
         )
         self.hosting = FrontendHosting(
             self,
             "Frontend",
             bucket_name=bucket_name(cfg, account or cdk.Aws.ACCOUNT_ID),
             name_prefix=prefix,
+            names=names,
             price_class=cfg.price_class,
             removal_policy=removal,
             connect_sources=[self.api.api_origin, self.api.cognito_origin],
@@ -78,7 +76,7 @@ class TimeManagementStack(cdk.Stack):
         self.cost = CostGuardrails(
             self,
             "Cost",
-            name_prefix=prefix,
+            names=names,
             environment_name=cfg.name,
             monthly_limit_usd=cfg.budget.monthly_limit_usd,
             emails=list(cfg.budget.emails),
@@ -86,6 +84,8 @@ class TimeManagementStack(cdk.Stack):
         )
 
         for key, value in (("project-name", cfg.project), ("environment", cfg.name), ("managed-by", "cdk")):
+            cdk.Tags.of(self).add(key, value)
+        for key, value in cfg.extra_tags:  # a preview's: preview, preview-of, expires-at, git-* (tmkit/preview.py)
             cdk.Tags.of(self).add(key, value)
 
         outputs = {

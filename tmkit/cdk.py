@@ -52,6 +52,10 @@ def environment(cfg: EnvConfig | None) -> dict[str, str]:
     env = dict(BASE_ENV)
     if cfg is not None:
         env.update(credentials_env(cfg))
+        if cfg.is_preview:  # the CDK app gets the preview's config as is, without looking it up in AWS
+            from tmkit.preview import marker
+
+            env.update(marker(cfg))
     return env
 
 

@@ -15,10 +15,13 @@ from typing import Literal
 from dotenv import dotenv_values
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator, model_validator
 
+from tmkit import naming
 from tmkit.errors import ToolkitError
 from tmkit.paths import ENVS_DIR, ROOT
 
 ENV_NAME_RE = re.compile(r"^[a-z][a-z0-9]{1,15}$")
+# A preview's part of ``BASE-<slug>`` (tmkit/naming.py slugify: lowercase letters, digits, inner dashes).
+PREVIEW_SLUG_RE = re.compile(rf"^[a-z0-9](?:[a-z0-9-]{{0,{naming.SLUG_MAX - 2}}}[a-z0-9])?$")
 REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 ACCOUNT_RE = re.compile(r"^\d{12}$")
 SECRET_KEY_RE = re.compile(r"^[A-Za-z0-9_.+=@-]{1,64}$")
@@ -84,6 +87,19 @@ class EmulatorConfig(_Strict):
         return int(self.endpoint.rsplit(":", 1)[1])
 
 
+class PreviewConfig(_Strict):
+    """The ``[preview]`` table: this environment may have previews (docs/environments.md, "Previews")."""
+
+    ttl_hours: int = Field(default=72, ge=1, le=24 * 30)
+    monthly_limit_usd: float = Field(default=5.0, gt=0)
+    max_previews: int = Field(default=10, ge=1, le=100)
+
+    @field_validator("monthly_limit_usd", mode="before")
+    @classmethod
+    def _int_is_fine(cls, v):
+        return float(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
+
 class EnvConfig(_Strict):
     name: str
     project: str = Field(default="TimeManagement", pattern=r"^[A-Za-z][A-Za-z0-9]{1,30}$")
@@ -98,6 +114,10 @@ class EnvConfig(_Strict):
     secret_cache_seconds: int = Field(default=300, ge=0, le=86400)
     budget: BudgetConfig
     emulator: EmulatorConfig | None = None
+    preview: PreviewConfig | None = None
+    # Set only on a preview (derived by ``derive_preview``, never read from a file).
+    preview_of: str | None = None
+    extra_tags: tuple[tuple[str, str], ...] = ()
 
     @field_validator("region")
     @classmethod
@@ -146,6 +166,10 @@ class EnvConfig(_Strict):
             raise ValueError(
                 f"an emulator-backed environment runs in account {EMULATOR_ACCOUNT}; drop 'account' or set it to that"
             )
+        if self.protected and self.preview is not None:
+            raise ValueError(
+                "a protected environment may not have a [preview] table: preview a dev environment instead"
+            )
         return self
 
     # ---- derived names: the one place each is spelled -------------------------------------
@@ -155,14 +179,18 @@ class EnvConfig(_Strict):
 
     @property
     def stack_name(self) -> str:
-        return f"{self.project}-{self.name}"
+        return naming.stack_name(self.project, self.name)
 
     @property
     def table_name(self) -> str:
-        return f"{self.stack_name}-data"
+        return naming.table_name(self.stack_name)
 
     def secret_name(self, key: str) -> str:
-        return f"{self.stack_name}/{key}"
+        return naming.secret_name(self.stack_name, key)
+
+    @property
+    def is_preview(self) -> bool:
+        return self.preview_of is not None
 
     @property
     def expected_account(self) -> str | None:
@@ -209,15 +237,44 @@ def _lists_to_tuples(value):
     return value
 
 
+def derive_preview(base: EnvConfig, slug: str, tags: dict[str, str]) -> EnvConfig:
+    """The preview ``<base>-<slug>`` of ``base``: its budget, disposable data, ``tags`` on every resource."""
+    if base.preview is None:
+        raise ToolkitError(
+            f"environment '{base.name}' has no [preview] table, so it cannot have previews. "
+            f'Add one to envs/{base.name}.toml (docs/environments.md, "Previews") or preview another environment.'
+        )
+    fields = base.model_dump(exclude={"name", "preview", "budget", "protected", "removal_policy", "pitr"})
+    return EnvConfig.model_validate(
+        {
+            **fields,
+            "name": f"{base.name}-{slug}",
+            "removal_policy": "destroy",
+            "pitr": False,
+            "budget": {"monthly_limit_usd": base.preview.monthly_limit_usd, "emails": tuple(base.budget.emails)},
+            "preview_of": base.name,
+            "extra_tags": tuple(sorted(tags.items())),
+        }
+    )
+
+
 def load_env(name: str) -> EnvConfig:
-    """Load and validate ``envs/<name>.toml``. Raises ``ToolkitError`` naming the file and field."""
+    """Load and validate ``envs/<name>.toml``, or find the deployed preview ``BASE-<slug>`` (tmkit/preview.py).
+
+    Raises ``ToolkitError`` naming the file and field.
+    """
     check_env_name(name)
+    if "-" in name:
+        from tmkit.preview import find_preview
+
+        return find_preview(name)
     path = envs_dir() / f"{name}.toml"
     if not path.is_file():
         raise ToolkitError(
             f"unknown environment {name!r}: there is no {_rel(path)}. "
             f"Available: {', '.join(available_envs()) or '(none)'}. "
-            "To add one, copy an existing file (see docs/environments.md)."
+            "To add one, copy an existing file (see docs/environments.md); "
+            "to create a preview of one, `inv preview.deploy --env BASE --name NAME`."
         )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -256,11 +313,12 @@ def check_env_name(name: str, source: str | None = None) -> str:
             f"{source or 'the environment name'} is empty ({name!r}): give an environment name "
             f"(e.g. `--env dev`), or leave it out to use the default. Available: {available}"
         )
-    if not ENV_NAME_RE.fullmatch(name):
+    base, _, slug = name.partition("-")
+    if not ENV_NAME_RE.fullmatch(base) or (_ and not PREVIEW_SLUG_RE.fullmatch(slug)):
         origin = f" from {source}" if source else ""
         raise ToolkitError(
             f"unknown environment {name!r}{origin}: names are 2 to 16 lowercase letters and digits, "
-            f"starting with a letter (no spaces, dots or slashes). Available: {available}"
+            f"starting with a letter (no spaces, dots or slashes), or a preview `BASE-<slug>`. Available: {available}"
         )
     return name
 

@@ -66,6 +66,9 @@ def _no_wire_logging():
             lg.setLevel(level)
 
 
+quiet_wire = _no_wire_logging  # for other modules that read a secret value (tmkit/preview.py)
+
+
 # ---- reading the value ------------------------------------------------------------------------
 
 

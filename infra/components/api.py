@@ -47,6 +47,7 @@ class Api(Construct):
         id: str,
         *,
         name_prefix: str,
+        names: dict[str, str],
         environment_name: str,
         code_dir: Path,
         layer_dir: Path,
@@ -58,7 +59,10 @@ class Api(Construct):
         secret_max_age_seconds: int,
         log_retention_days: int,
         removal_policy: RemovalPolicy,
+        account_logging: bool = True,
     ) -> None:
+        """``account_logging``: set the region's API Gateway logging role (off for a preview, which relies on its
+        base's; see docs/environments.md, "Previews")."""
         super().__init__(scope, id)
         region = Stack.of(self).region
 
@@ -66,7 +70,7 @@ class Api(Construct):
         self.user_pool = cognito.UserPool(
             self,
             "UserPool",
-            user_pool_name=f"{name_prefix}-users",
+            user_pool_name=names["user_pool"],
             self_sign_up_enabled=False,
             sign_in_aliases=cognito.SignInAliases(email=True),
             sign_in_case_sensitive=False,
@@ -91,7 +95,7 @@ class Api(Construct):
         self.user_pool.node.default_child.override_logical_id("UserPool")
         self.client = self.user_pool.add_client(
             "WebClient",
-            user_pool_client_name=f"{name_prefix}-web",
+            user_pool_client_name=names["user_pool_client"],
             generate_secret=False,
             auth_flows=cognito.AuthFlow(user_password=True, user_srp=True, admin_user_password=True),
             prevent_user_existence_errors=True,
@@ -103,9 +107,9 @@ class Api(Construct):
         self.client.node.default_child.override_logical_id("UserPoolClient")
 
         # ---- Lambda: logs, roles, function -------------------------------------------------
-        self.function_name = f"{name_prefix}-api"
+        self.function_name = names["function"]
         self.log_group = _log_group(
-            self, "FunctionLogs", log_retention_days, log_group_name=f"/aws/lambda/{self.function_name}"
+            self, "FunctionLogs", log_retention_days, log_group_name=names["function_log_group"]
         )
         self.role = iam.Role(
             self,
@@ -189,47 +193,51 @@ class Api(Construct):
         # ---- REST API --------------------------------------------------------------------
         # API Gateway writes logs through one account-wide (per region) role. Every environment's
         # stack sets it to its own role, so the role is retained: destroying one environment must
-        # not break logging for the others.
-        cw_role = iam.Role(
-            self,
-            "CloudWatchRole",
-            assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
-            description="API Gateway account logging role (shared by every environment in this region)",
-            inline_policies={
-                "PushLogs": iam.PolicyDocument(
-                    statements=[
-                        iam.PolicyStatement(
-                            actions=[
-                                "logs:CreateLogGroup",
-                                "logs:CreateLogStream",
-                                "logs:DescribeLogGroups",
-                                "logs:DescribeLogStreams",
-                                "logs:PutLogEvents",
-                                "logs:GetLogEvents",
-                                "logs:FilterLogEvents",
-                            ],
-                            resources=[
-                                Stack.of(self).format_arn(
-                                    service="logs",
-                                    resource="log-group",
-                                    resource_name="*",
-                                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                                )
-                            ],
-                        )
-                    ]
-                )
-            },
-        )
-        cw_role.apply_removal_policy(RemovalPolicy.RETAIN)
-        account = apigw.CfnAccount(self, "Account", cloud_watch_role_arn=cw_role.role_arn)
-        account.apply_removal_policy(RemovalPolicy.RETAIN)
+        # not break logging for the others. A preview sets none (it would leave a retained role behind
+        # each time): it uses its base's, which `inv preview.deploy` requires to be deployed.
+        deps = []
+        if account_logging:
+            cw_role = iam.Role(
+                self,
+                "CloudWatchRole",
+                assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+                description="API Gateway account logging role (shared by every environment in this region)",
+                inline_policies={
+                    "PushLogs": iam.PolicyDocument(
+                        statements=[
+                            iam.PolicyStatement(
+                                actions=[
+                                    "logs:CreateLogGroup",
+                                    "logs:CreateLogStream",
+                                    "logs:DescribeLogGroups",
+                                    "logs:DescribeLogStreams",
+                                    "logs:PutLogEvents",
+                                    "logs:GetLogEvents",
+                                    "logs:FilterLogEvents",
+                                ],
+                                resources=[
+                                    Stack.of(self).format_arn(
+                                        service="logs",
+                                        resource="log-group",
+                                        resource_name="*",
+                                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                                    )
+                                ],
+                            )
+                        ]
+                    )
+                },
+            )
+            cw_role.apply_removal_policy(RemovalPolicy.RETAIN)
+            account = apigw.CfnAccount(self, "Account", cloud_watch_role_arn=cw_role.role_arn)
+            account.apply_removal_policy(RemovalPolicy.RETAIN)
+            deps.append(account)
 
         self.access_logs = _log_group(self, "AccessLogs", log_retention_days)
         self.rest_api = apigw.RestApi(
             self,
             "RestApi",
-            rest_api_name=f"{name_prefix}-api",
+            rest_api_name=names["rest_api"],
             description=f"{name_prefix} API",
             cloud_watch_role=False,
             endpoint_types=[apigw.EndpointType.REGIONAL],
@@ -260,7 +268,7 @@ class Api(Construct):
             log_retention_days,
             log_group_name=f"API-Gateway-Execution-Logs_{self.rest_api.rest_api_id}/{STAGE}",
         )
-        self.rest_api.deployment_stage.node.add_dependency(account, execution_logs)
+        self.rest_api.deployment_stage.node.add_dependency(*deps, execution_logs)
 
         validator = self.rest_api.add_request_validator(
             "RequestValidator", validate_request_body=True, validate_request_parameters=True

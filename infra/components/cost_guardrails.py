@@ -26,7 +26,7 @@ class CostGuardrails(Construct):
         scope: Construct,
         id: str,
         *,
-        name_prefix: str,
+        names: dict[str, str],
         environment_name: str,
         monthly_limit_usd: float,
         emails: list[str],
@@ -50,7 +50,7 @@ class CostGuardrails(Construct):
             self,
             "MonthlyBudget",
             budget=budgets.CfnBudget.BudgetDataProperty(
-                budget_name=f"{name_prefix}-monthly",
+                budget_name=names["budget"],
                 budget_type="COST",
                 time_unit="MONTHLY",
                 budget_limit=budgets.CfnBudget.SpendProperty(amount=monthly_limit_usd, unit="USD"),
@@ -65,7 +65,7 @@ class CostGuardrails(Construct):
             self.anomaly_monitor = ce.CfnAnomalyMonitor(
                 self,
                 "AnomalyMonitor",
-                monitor_name=f"{name_prefix}-anomalies",
+                monitor_name=names["anomaly_monitor"],
                 monitor_type="CUSTOM",
                 monitor_specification=json.dumps(
                     {"Tags": {"Key": TAG_KEY, "Values": [environment_name], "MatchOptions": ["EQUALS"]}}, sort_keys=True
@@ -74,7 +74,7 @@ class CostGuardrails(Construct):
             ce.CfnAnomalySubscription(
                 self,
                 "AnomalySubscription",
-                subscription_name=f"{name_prefix}-anomalies",
+                subscription_name=names["anomaly_monitor"],
                 frequency="DAILY",
                 monitor_arn_list=[self.anomaly_monitor.attr_monitor_arn],
                 subscribers=[ce.CfnAnomalySubscription.SubscriberProperty(type="EMAIL", address=e) for e in emails],

@@ -19,6 +19,7 @@ class FrontendHosting(Construct):
         *,
         bucket_name: str,
         name_prefix: str,
+        names: dict[str, str],
         price_class: str,
         removal_policy: RemovalPolicy,
         connect_sources: list[str],
@@ -48,7 +49,7 @@ class FrontendHosting(Construct):
         self.spa_function = cloudfront.Function(
             self,
             "SpaRouting",
-            function_name=f"{name_prefix}-spa-routing",
+            function_name=names["spa_function"],
             comment="SPA routing: extension-less paths -> /index.html; _releases/ paths -> 404",
             code=cloudfront.FunctionCode.from_inline(site.SPA_ROUTING_JS),
             runtime=cloudfront.FunctionRuntime.JS_2_0,
@@ -57,7 +58,7 @@ class FrontendHosting(Construct):
         self.headers = cloudfront.ResponseHeadersPolicy(
             self,
             "SecurityHeaders",
-            response_headers_policy_name=f"{name_prefix}-security-headers",
+            response_headers_policy_name=names["headers_policy"],
             security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
                 content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
                     content_security_policy=csp, override=True

@@ -422,6 +422,16 @@ def test_delete_stack_removes_every_object(aws):
     assert aws("budgets").describe_budgets(AccountId="123456789012").get("Budgets", []) == []
 
 
+def test_delete_stack_succeeds_when_a_resource_was_deleted_by_hand(aws):
+    """As in CloudFormation: a resource that is already gone counts as deleted."""
+    _, out = deploy(aws, TEMPLATE)
+    aws("dynamodb").delete_table(TableName="TimeManagement-unit-data")
+    aws("cloudformation").delete_stack(StackName=STACK)
+    stacks = aws("cloudformation").describe_stacks()["Stacks"]
+    assert [s["StackStatus"] for s in stacks if s["StackName"] == STACK] in ([], ["DELETE_COMPLETE"])
+    assert aws("s3").list_buckets()["Buckets"] == []
+
+
 def test_failed_create_names_the_resource_rolls_back_and_a_corrected_rerun_succeeds(aws):
     aws("secretsmanager").create_secret(Name="TimeManagement-unit/STRIPE_KEY", SecretString="in the way")
 

@@ -116,7 +116,7 @@ def tool(name: str) -> str:
 
 
 def test_the_workflow_set():
-    assert [f.name for f in FILES] == ["deploy.yml", "dev.yml", "prod.yml", "qa.yml"]
+    assert [f.name for f in FILES] == ["deploy.yml", "dev.yml", "preview.yml", "prod.yml", "qa.yml"]
 
 
 def test_github_workflow_schema_passes():
@@ -290,3 +290,70 @@ def test_the_region_step_reads_the_env_file(env, tmp_path, envs_dir):
     )
     assert result.returncode == 0, result.stderr
     assert out.read_text() == "region=eu-central-1\n"
+
+
+# ---- preview.yml: previews per pull request (docs/environments.md, "Previews") ----------------------------
+
+
+def test_preview_workflow_deploys_comments_destroys_and_collects():
+    wf = load(WORKFLOWS / "preview.yml")
+    assert set(wf["on"]) == {"pull_request", "schedule", "workflow_dispatch"}
+    assert {"opened", "synchronize", "closed"} <= set(wf["on"]["pull_request"]["types"])
+    assert wf["on"]["schedule"] and wf["permissions"] == {"contents": "read"}
+    jobs = effective_jobs("preview")
+    assert set(jobs) == {"deploy", "destroy", "gc"}
+    pr = "pr-${{ github.event.pull_request.number }}"
+    deploy, destroy, gc = jobs["deploy"], jobs["destroy"], jobs["gc"]
+
+    # on open/update: deploy dev-pr-<n>, build and publish its SPA, verify when available, one comment
+    assert "action != 'closed'" in deploy.raw["if"] and "action == 'closed'" in destroy.raw["if"]
+    assert [" ".join(argv) for argv in deploy.inv()[:3]] == [
+        f"preview.deploy --env dev --name {pr}",
+        f"frontend.build --env dev-{pr}",
+        f"frontend.publish --env dev-{pr}",
+    ]
+    verify = next(s["run"] for s in deploy.steps if "verify" in s.get("name", "").lower())
+    assert ".venv/bin/inv --list" in verify and ".venv/bin/inv verify --env" in verify  # run only when it exists
+    comment = next(s for s in deploy.steps if "comment" in s.get("name", "").lower())
+    assert comment["if"] == "always()"  # a failed deploy is reported too
+    run = comment["run"]
+    assert "<!-- tmkit-preview -->" in run and "-X PATCH" in run and "-X POST" in run  # updated in place
+    assert "outputs.show" in run and "secrets.list" in run and "steps.site.outputs.url" in run
+    assert deploy.permissions["pull-requests"] == "write" and deploy.permissions["id-token"] == "write"
+    assert deploy.raw["concurrency"]["cancel-in-progress"] is False
+
+    # on close: destroy it
+    assert [" ".join(argv) for argv in destroy.inv()] == [f"preview.destroy --env dev --name {pr}"]
+    assert render(destroy.raw["concurrency"]["group"], {}) == render(deploy.raw["concurrency"]["group"], {})
+
+    # nightly: gc with the open pull requests kept; the list is read before AWS is touched
+    assert "schedule" in gc.raw["if"]
+    assert [" ".join(argv) for argv in gc.inv()] == ["preview.gc --env dev --keep ${{ steps.open.outputs.keep }}"]
+    names = [s.get("id") or s.get("uses", "").split("@")[0] for s in gc.steps]
+    assert names.index("open") < len(names) - 1 and "gh pr list" in gc.steps[names.index("open")]["run"]
+    assert "--state open" in gc.steps[names.index("open")]["run"]
+
+    for job in jobs.values():
+        assert job.environment == "dev"
+        assert job is gc or "!github.event.pull_request.head.repo.fork" in job.raw["if"]  # forks get no OIDC token
+        (step,) = job.aws_steps()
+        assert step["with"]["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
+        assert not {"aws-access-key-id", "aws-secret-access-key"} & set(step["with"])
+        runs = [s.get("run", "") for s in job.steps]
+        assert (
+            runs.index("make setup")
+            < job.steps.index(step)
+            < next(i for i, r in enumerate(runs) if ".venv/bin/inv preview." in r)
+        )
+
+
+def test_preview_workflow_commands_name_existing_tasks_and_flags():
+    import tasks
+
+    for job in effective_jobs("preview").values():
+        for argv in job.inv():
+            if argv[0] in ("--list", "verify"):  # the guarded optional verification
+                continue
+            task = tasks.ns[argv[0]]
+            flags = {"--" + n.replace("_", "-") for a in task.get_arguments() for n in a.names if len(n) > 1}
+            assert {a for a in argv[1:] if a.startswith("--")} <= flags, (job.name, argv, flags)

@@ -13,6 +13,8 @@
 5. Bucket policies: moto understands only ``StringEquals`` conditions, so the TLS-only statement
    (``Bool aws:SecureTransport``) would deny every request. The policy is stored as written;
    statements with conditions moto cannot evaluate are not enforced.
+6. Deleting a stack whose resource was already deleted by hand fails in moto (``ResourceNotFoundException``,
+   ``DELETE_FAILED``); CloudFormation counts a resource that is already gone as deleted.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ def apply() -> None:
     _patch_stack_failures()
     _patch_cloudfront_origin()
     _patch_bucket_policy()
+    _patch_delete_of_missing_resources()
     _APPLIED = True
 
 
@@ -220,3 +223,26 @@ def _patch_bucket_policy() -> None:
         return IAMPolicy(policy).is_action_permitted(action, resource)
 
     FakeBucket.get_permission = get_permission
+
+
+# 6 ------------------------------------------------------------------------------------------------
+def is_not_found(exc: BaseException) -> bool:
+    """The service says the resource does not exist (any service's spelling of it)."""
+    text = f"{type(exc).__name__} {getattr(exc, 'code', '')} {exc}".lower()
+    return any(m in text for m in ("notfound", "not found", "nosuch", "does not exist"))
+
+
+def _patch_delete_of_missing_resources() -> None:
+    from moto.cloudformation.parsing import ResourceMap
+
+    original = ResourceMap._delete_resource
+
+    def _delete_resource(self, parsed_resource, resource_json):
+        try:
+            original(self, parsed_resource, resource_json)
+        except Exception as exc:
+            if not is_not_found(exc):
+                raise
+            log.info("delete of %r: already gone (%s)", getattr(parsed_resource, "physical_resource_id", "?"), exc)
+
+    ResourceMap._delete_resource = _delete_resource
