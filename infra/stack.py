@@ -16,16 +16,22 @@ from tmkit.config import EnvConfig
 from tmkit.errors import ToolkitError
 from tmkit.paths import LAMBDA_DIR
 
-REMOVAL = {"retain": cdk.RemovalPolicy.RETAIN, "destroy": cdk.RemovalPolicy.DESTROY}
+# "retain": DeletionPolicy RetainExceptOnCreate + UpdateReplacePolicy Retain. Kept on every later update or
+# delete, but a failed *first* create rolls back cleanly, so the retry does not stop at "already exists"
+# (docs/deploying.md, "Retained resources").
+REMOVAL = {"retain": cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE, "destroy": cdk.RemovalPolicy.DESTROY}
+# Stands in for an unpinned account in length checks: every account id has 12 digits.
+ACCOUNT_PLACEHOLDER = "123456789012"
 
 
 def bucket_name(cfg: EnvConfig, account: str) -> str:
     """``timemanagement-<env>-frontend-<account>-<region>`` (bucket names are lowercase, <= 63 chars)."""
     name = f"{cfg.project.lower()}-{cfg.name}-frontend-{account}-{cfg.region}"
-    if not cdk.Token.is_unresolved(account) and len(name) > 63:
+    measured = name.replace(account, ACCOUNT_PLACEHOLDER) if cdk.Token.is_unresolved(account) else name
+    if len(measured) > 63:
         raise ToolkitError(
-            f"bucket name {name!r} is longer than 63 characters: shorten the environment name "
-            f"(envs/{cfg.name}.toml) or the project name."
+            f"bucket name {measured!r} is {len(measured)} characters, more than S3's 63: shorten the environment "
+            f"name (envs/{cfg.name}.toml) or the project name."
         )
     return name
 
