@@ -7,8 +7,11 @@ reports live in ``tmkit.lifecycle``.
 
 from __future__ import annotations
 
-from tmkit import aws, cdk, lifecycle
-from tmkit.config import EnvConfig
+from collections.abc import Iterable
+from pathlib import Path
+
+from tmkit import aws, cdk, guard, lifecycle
+from tmkit.config import EnvConfig, envs_dir
 from tmkit.errors import ToolkitError
 from tmkit.outputs import describe_stack
 from tmkit.ui import confirm, say
@@ -36,8 +39,20 @@ def synth(c, cfg: EnvConfig | None) -> list[str]:
     return sorted(p.name for p in cdk.CDK_OUT.glob("*.template.json"))
 
 
+def require_pinned_account(cfg: EnvConfig) -> None:
+    """A protected environment deploys, diffs and destroys only in the account its env file names."""
+    if cfg.protected and not cfg.is_local and cfg.account is None:
+        path = envs_dir() / f"{cfg.name}.toml"
+        shown = path.relative_to(cdk.ROOT) if path.is_relative_to(cdk.ROOT) else path
+        raise ToolkitError(
+            f"{shown}: field 'account' is required for a protected environment, so its commands can never run "
+            f'against another account. Add account = "<12-digit id>" to {shown} (synth works without it).'
+        )
+
+
 def prepare(cfg: EnvConfig) -> list[lifecycle.Check]:
-    """Preflight that every AWS-touching command runs first (emulator up, credentials, account)."""
+    """Preflight that every AWS-touching command runs first (pinned account, emulator up, credentials, account)."""
+    require_pinned_account(cfg)
     checks = lifecycle.preflight(cfg, tools=False)
     lifecycle.require(checks)
     return checks
@@ -50,13 +65,43 @@ def bootstrap(c, cfg: EnvConfig) -> None:
     cdk.run(c, "bootstrap", f"aws://{account}/{cfg.region}", cfg=cfg)
 
 
-def diff(c, cfg: EnvConfig) -> None:
+def diff(c, cfg: EnvConfig, *, fail: bool = False) -> int:
+    """Print the stack's diff and its stateful changes; the number of stacks with differences (0 or 1).
+
+    ``--method template`` compares templates with the CDK lookup role only (read-only, no change set, no asset
+    publishing). A diff that could not be computed raises; ``fail`` raises when there are differences.
+    """
     prepare(cfg)
-    cdk.run(c, "diff", cfg.stack_name, cfg=cfg, warn=True)
+    result = cdk.run(c, "diff", cfg.stack_name, "--method", "template", cfg=cfg, warn=True)
+    count = cdk.differences(result)
+    if result.failed or count is None:
+        raise ToolkitError(
+            f"the diff of {cfg.stack_name} could not be computed (see the messages above). "
+            f"Fix the cause (credentials, `inv doctor --env {cfg.name}`) and retry."
+        )
+    changes = guard.stateful_changes(cfg, cdk.out_dir(cfg))
+    if changes:
+        say(f"stateful resources that a deploy would replace, destroy or orphan:{guard.report(changes)}")
+    else:
+        say("stateful resources: no replacement, destruction or orphaning")
+    if fail and count:
+        raise ToolkitError(f"{cfg.stack_name} differs from the code (--fail): review the diff above.")
+    return count
 
 
-def deploy(c, cfg: EnvConfig, *, hotswap: bool = False, yes: bool = False) -> None:
-    """Bootstrap when needed, show the diff and ask on a protected env, deploy; a failure names the resources."""
+def _synth_one(c, cfg: EnvConfig) -> Path:
+    """Synthesize only ``cfg``'s stack into its own assembly folder, which the deploy then uses as is."""
+    result = cdk.run(c, "synth", cfg.stack_name, "--quiet", cfg=cfg, warn=True)
+    if result.failed:
+        raise ToolkitError(
+            f"synth of {cfg.stack_name} failed (see the messages above). Nothing was changed; fix it and retry."
+        )
+    return cdk.out_dir(cfg)
+
+
+def deploy(c, cfg: EnvConfig, *, hotswap: bool = False, yes: bool = False, allow_replace: Iterable[str] = ()) -> None:
+    """Bootstrap when needed, synth, stop at the stateful-resource guard, show the diff and ask on a protected
+    env, deploy exactly the checked assembly; a failure names the resources."""
     if hotswap and cfg.protected:
         raise ToolkitError(
             f"--hotswap is not allowed on '{cfg.name}' (protected): it bypasses CloudFormation. "
@@ -67,8 +112,10 @@ def deploy(c, cfg: EnvConfig, *, hotswap: bool = False, yes: bool = False) -> No
         if not next(ch for ch in checks if ch.name == "bootstrap").ok:
             say(f"'{cfg.name}' ({cfg.region}) is not bootstrapped yet: bootstrapping first")
             bootstrap(c, cfg)
+        assembly = _synth_one(c, cfg)
+        guard.enforce(cfg, guard.stateful_changes(cfg, assembly), allow_replace, say=say)
         if cfg.protected:
-            cdk.run(c, "diff", cfg.stack_name, cfg=cfg, warn=True)
+            cdk.run(c, "diff", cfg.stack_name, cfg=cfg, app=assembly, warn=True)
             if not yes:
                 confirm(
                     f"Deploy the changes above to {cfg.stack_name}?", how_to_skip="Pass --yes to deploy without asking."
@@ -76,7 +123,7 @@ def deploy(c, cfg: EnvConfig, *, hotswap: bool = False, yes: bool = False) -> No
         args = [cfg.stack_name, "--require-approval", "never", "--progress", "events"]
         args += ["--method=direct"] if cfg.is_local else []
         args += ["--hotswap"] if hotswap else []
-        result = cdk.run(c, "deploy", *args, cfg=cfg, warn=True)
+        result = cdk.run(c, "deploy", *args, cfg=cfg, app=assembly, warn=True)
         if result.failed:
             report = lifecycle.failure_report(cfg)
             status = lifecycle.stack_status(cfg) or "not created"
@@ -89,6 +136,7 @@ def deploy(c, cfg: EnvConfig, *, hotswap: bool = False, yes: bool = False) -> No
 
 def destroy(c, cfg: EnvConfig, *, yes: bool = False, force: bool = False) -> bool:
     """Delete the stack, emptying the frontend bucket first when it goes too; False when nothing was deployed."""
+    require_pinned_account(cfg)
     if cfg.protected and not (yes and force):
         confirm(
             f"This deletes the stack {cfg.stack_name} (protected).",

@@ -24,27 +24,29 @@ def bootstrap(c, env=None):
     stack_ops.bootstrap(c, load(env))
 
 
-@tm_task
-def diff(c, env=None):
-    """Show what a deploy would change in the environment's stack."""
+@tm_task(help={"fail": "exit 1 when the stack differs from the code (for CI)"})
+def diff(c, env=None, fail=False):
+    """Show what a deploy would change, and which stateful resources it would replace; exit 1 if it cannot."""
     from tmkit import deploy as stack_ops
 
-    stack_ops.diff(c, load(env))
+    stack_ops.diff(c, load(env), fail=fail)
 
 
 @tm_task(
     help={
         "hotswap": "update Lambda code in place without CloudFormation (dev/qa only; refused on protected envs)",
         "yes": "do not ask for confirmation on a protected (prod) environment",
-    }
+        "allow_replace": "LOGICAL_ID of a stateful resource the deploy may replace/destroy (repeatable)",
+    },
+    iterable=["allow_replace"],
 )
-def deploy(c, env=None, hotswap=False, yes=False):
+def deploy(c, env=None, hotswap=False, yes=False, allow_replace=None):
     """Deploy the environment's stack (bootstraps first when needed) and print its outputs."""
     from tmkit import deploy as stack_ops
     from tmkit.tasks.outputs import show
 
     cfg = load(env)
-    stack_ops.deploy(c, cfg, hotswap=hotswap, yes=yes)
+    stack_ops.deploy(c, cfg, hotswap=hotswap, yes=yes, allow_replace=allow_replace or ())
     show(c, env=cfg.name)
 
 
