@@ -16,7 +16,10 @@ from tmkit import naming
 from tmkit.config import EnvConfig
 from tmkit.paths import LAMBDA_DIR
 
-REMOVAL = {"retain": cdk.RemovalPolicy.RETAIN, "destroy": cdk.RemovalPolicy.DESTROY}
+# "retain": DeletionPolicy RetainExceptOnCreate + UpdateReplacePolicy Retain. Kept on every later update or
+# delete, but a failed *first* create rolls back cleanly, so the retry does not stop at "already exists"
+# (docs/deploying.md, "Retained resources").
+REMOVAL = {"retain": cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE, "destroy": cdk.RemovalPolicy.DESTROY}
 
 
 def bucket_name(cfg: EnvConfig, account: str) -> str:

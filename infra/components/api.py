@@ -89,7 +89,7 @@ class Api(Construct):
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
             mfa=cognito.Mfa.OPTIONAL,
             mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
-            deletion_protection=removal_policy == RemovalPolicy.RETAIN,
+            deletion_protection=removal_policy != RemovalPolicy.DESTROY,
             removal_policy=removal_policy,
         )
         self.user_pool.node.default_child.override_logical_id("UserPool")

@@ -26,7 +26,21 @@ LAMBDA_ENV_VARS = {
 
 
 def deletion(cfg) -> str:
+    return "RetainExceptOnCreate" if cfg.removal_policy == "retain" else "Delete"
+
+
+def replace_policy(cfg) -> str:
     return "Retain" if cfg.removal_policy == "retain" else "Delete"
+
+
+def test_retained_resources_roll_back_on_a_failed_first_create_and_survive_everything_else(env):
+    """Every stateful resource of a retain env: RetainExceptOnCreate + UpdateReplacePolicy Retain."""
+    stateful = ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SecretsManager::Secret", "AWS::Cognito::UserPool")
+    found = {lid: r for t in stateful for lid, r in env.of_type(t).items()}
+    assert {r["Type"] for r in found.values()} == set(stateful)
+    for lid, resource in found.items():
+        assert resource["DeletionPolicy"] == deletion(env.cfg), lid
+        assert resource["UpdateReplacePolicy"] == replace_policy(env.cfg), lid
 
 
 def test_stack_identity(env):
@@ -56,7 +70,8 @@ def test_table(env):
     assert props["SSESpecification"] == {"SSEEnabled": True}
     assert "KMSMasterKeyId" not in props["SSESpecification"]  # AWS-managed key
     assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is env.cfg.pitr
-    assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == deletion(env.cfg)
+    assert table["DeletionPolicy"] == deletion(env.cfg)
+    assert table["UpdateReplacePolicy"] == replace_policy(env.cfg)
 
 
 def test_pitr_only_in_prod():
@@ -341,7 +356,7 @@ def test_budget(env):
     _, budget = env.one("AWS::Budgets::Budget")
     data = budget["Properties"]["Budget"]
     assert data["BudgetType"] == "COST" and data["TimeUnit"] == "MONTHLY"
-    assert isinstance(data["BudgetLimit"]["Amount"], str)  # the emulator accepts only strings
+    assert isinstance(data["BudgetLimit"]["Amount"], (int, float))  # Spend.Amount is a Number (cfn-lint E3012)
     assert float(data["BudgetLimit"]["Amount"]) == env.cfg.budget.monthly_limit_usd
     assert data["BudgetLimit"]["Unit"] == "USD"
     assert data["CostFilters"] == {"TagKeyValue": [f"user:environment${env.cfg.name}"]}
@@ -431,3 +446,17 @@ def test_no_custom_resources(env):
         env.stack.resolve(env.stack.api.function.node.default_child.logical_id)
     ]  # no provider Lambdas
     assert "AWS::CDK::Metadata" not in types
+
+
+def test_bucket_name_length_holds_when_the_account_is_not_pinned():
+    """An unpinned account is a token at synth time: the name is fitted as if it were 12 digits."""
+    from infra.stack import bucket_name
+    from tmkit.config import load_env
+
+    long_name = load_env("dev").model_copy(update={"name": "abcdefghijklmnop", "region": "ap-southeast-2"})
+    pinned = bucket_name(long_name, "123456789012")
+    unpinned = bucket_name(long_name, cdk.Aws.ACCOUNT_ID)
+    assert len(pinned) <= 63 and pinned.endswith("-123456789012-ap-southeast-2")
+    assert unpinned.replace(cdk.Aws.ACCOUNT_ID, "123456789012") == pinned  # same fit, whatever the account
+    fits = long_name.model_copy(update={"name": "abcdefghijk"})  # 63 characters with a 12-digit account
+    assert bucket_name(fits, cdk.Aws.ACCOUNT_ID).startswith("timemanagement-abcdefghijk-frontend-")

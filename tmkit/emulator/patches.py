@@ -15,6 +15,9 @@
    statements with conditions moto cannot evaluate are not enforced.
 6. Deleting a stack whose resource was already deleted by hand fails in moto (``ResourceNotFoundException``,
    ``DELETE_FAILED``); CloudFormation counts a resource that is already gone as deleted.
+7. ``DeletionPolicy``: moto keeps only ``Retain`` resources on a stack delete, and none when an update removes
+   them from the template. Here ``Retain`` and ``RetainExceptOnCreate`` keep the resource on both, and only the
+   rollback of a failed create deletes ``RetainExceptOnCreate`` ones (what CloudFormation documents).
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ def apply() -> None:
     _patch_stack_failures()
     _patch_cloudfront_origin()
     _patch_bucket_policy()
-    _patch_delete_of_missing_resources()
+    _patch_deletion_policy()
+    _patch_delete_of_missing_resources()  # wraps the deletion policy's _delete_resource
     _APPLIED = True
 
 
@@ -135,6 +139,7 @@ def _patch_stack_failures() -> None:
             self.status = "ROLLBACK_IN_PROGRESS"
             self._add_stack_event("ROLLBACK_IN_PROGRESS", resource_status_reason=summary)
             try:
+                self.resource_map.tm_rolling_back_create = True  # RetainExceptOnCreate resources go too
                 self.resource_map.delete()  # what was created goes away, as in a rollback
             except Exception as cleanup:  # noqa: BLE001 - report, keep the stack replaceable
                 log.warning("stack %s: rollback left resources behind: %s", self.name, failure_reason(cleanup))
@@ -223,6 +228,26 @@ def _patch_bucket_policy() -> None:
         return IAMPolicy(policy).is_action_permitted(action, resource)
 
     FakeBucket.get_permission = get_permission
+
+
+# 7 ------------------------------------------------------------------------------------------------
+RETAINED = {"Retain", "RetainExceptOnCreate"}
+
+
+def _patch_deletion_policy() -> None:
+    from moto.cloudformation.parsing import ResourceMap
+
+    original = ResourceMap._delete_resource
+
+    def _delete_resource(self, parsed_resource, resource_json):
+        policy = resource_json.get("DeletionPolicy")
+        if policy in RETAINED and not (
+            policy == "RetainExceptOnCreate" and getattr(self, "tm_rolling_back_create", False)
+        ):
+            return  # kept: the stack forgets it, the object stays
+        original(self, parsed_resource, resource_json)
+
+    ResourceMap._delete_resource = _delete_resource
 
 
 # 6 ------------------------------------------------------------------------------------------------
