@@ -21,9 +21,9 @@ _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopba
 
 def deploy_stack(c, cfg: EnvConfig, *, hotswap: bool) -> None:
     """`inv deploy --env NAME [--hotswap]`: the one call into the deploy orchestration."""
-    from tmkit.tasks.stack import deploy
+    from tmkit import deploy
 
-    _task(deploy, c, env=cfg.name, hotswap=hotswap)
+    _task(deploy.deploy, c, cfg, hotswap=hotswap)
 
 
 def _task(fn: Callable, *args, **kwargs) -> None:
