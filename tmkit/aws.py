@@ -61,8 +61,12 @@ def emulator_hint(cfg: EnvConfig) -> str:
 
 
 @contextlib.contextmanager
-def aws_errors(cfg: EnvConfig, action: str = "calling AWS") -> Iterator[None]:
-    """Translate SDK failures a user can fix into ToolkitError with the fix in the message."""
+def aws_errors(cfg: EnvConfig, action: str = "calling AWS", *, refused: str | None = None) -> Iterator[None]:
+    """Translate SDK failures a user can fix into ToolkitError with the fix in the message.
+
+    ``refused``: what to check when AWS refuses a call for another reason; every other service error then
+    becomes a ToolkitError naming the operation and the code, followed by this hint (otherwise it is raised).
+    """
     from botocore import exceptions as bex
 
     try:
@@ -94,6 +98,9 @@ def aws_errors(cfg: EnvConfig, action: str = "calling AWS") -> Iterator[None]:
             raise ToolkitError(
                 f"{action}: AWS rejected the credentials ({code}). Check AWS_PROFILE or run `aws configure sso`."
             ) from None
+        if refused:
+            message = exc.response.get("Error", {}).get("Message")
+            raise ToolkitError(f"{action}: AWS refused {exc.operation_name} ({code}: {message}). {refused}") from None
         raise
 
 
