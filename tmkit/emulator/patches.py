@@ -13,12 +13,18 @@
 5. Bucket policies: moto understands only ``StringEquals`` conditions, so the TLS-only statement
    (``Bool aws:SecureTransport``) would deny every request. The policy is stored as written;
    statements with conditions moto cannot evaluate are not enforced.
+6. Conditional writes (``If-None-Match: *``, ``If-Match``) on PutObject/DeleteObject: moto checks the
+   condition and writes in two steps, so two threads of the server can both pass the check. S3 makes the
+   check and the write one step (of two creators, one gets 412); here conditional requests are serialized.
+   The frontend publish lock (tmkit/publish/lock.py) relies on it.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import threading
 
 log = logging.getLogger("tmkit.emulator")
 _APPLIED = False
@@ -33,6 +39,7 @@ def apply() -> None:
     _patch_stack_failures()
     _patch_cloudfront_origin()
     _patch_bucket_policy()
+    patch_conditional_writes()
     _APPLIED = True
 
 
@@ -220,3 +227,27 @@ def _patch_bucket_policy() -> None:
         return IAMPolicy(policy).is_action_permitted(action, resource)
 
     FakeBucket.get_permission = get_permission
+
+
+# 6 ------------------------------------------------------------------------------------------------
+_CONDITIONAL = threading.Lock()
+
+
+def patch_conditional_writes() -> None:
+    """Make moto's conditional PutObject/DeleteObject atomic (idempotent)."""
+    from moto.s3.responses import S3Response
+
+    for name in ("put_object", "delete_object"):
+        original = getattr(S3Response, name)
+        if getattr(original, "_tmkit_atomic", False):
+            continue
+
+        def atomic(self, _original=original):
+            if self.headers.get("If-None-Match") or self.headers.get("If-Match"):
+                with _CONDITIONAL:
+                    return _original(self)
+            return _original(self)
+
+        functools.update_wrapper(atomic, original)
+        atomic._tmkit_atomic = True
+        setattr(S3Response, name, atomic)
