@@ -287,3 +287,20 @@ def test_more_than_3000_invalidation_paths_collapse_to_one_wildcard_and_say_so()
     cf = _FakeCloudFront()
     pub.create_invalidation(cf, "E1", paths)
     assert cf.batches == [{"Quantity": 1, "Items": ["/*"]}]
+
+
+def test_a_file_swapped_for_a_symlink_after_the_scan_is_not_read(tmp_path):
+    from tmkit.publish.transfer import upload
+
+    root = _site(tmp_path / "dist")
+    build = pub.scan_build(root)
+    f = build.files["assets/a-AbCdEf12.js"]
+    f.source.unlink()
+    f.source.symlink_to("/etc/passwd")
+
+    class NoS3:
+        def put_object(self, **kw):  # pragma: no cover - must not be reached
+            raise AssertionError("uploaded")
+
+    with pytest.raises(ToolkitError, match="changed while publishing"):
+        upload(NoS3(), "b", f.path, f)

@@ -74,9 +74,15 @@ class Build:
         return sum(f.size for f in self.files.values())
 
 
+def open_file(path: Path):
+    """Open a build file for reading without following a symlink put in its place after the scan (the
+    scan records the real path of a link that stays inside the build)."""
+    return os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb")
+
+
 def hash_file(path: Path) -> tuple[int, str, str]:
     sha, md5, size = hashlib.sha256(), hashlib.md5(usedforsecurity=False), 0
-    with open(path, "rb") as fh:
+    with open_file(path) as fh:
         while chunk := fh.read(1 << 20):
             sha.update(chunk)
             md5.update(chunk)
@@ -118,6 +124,7 @@ def _walk(root: Path) -> tuple[list[tuple[str, Path]], list[str]]:
                     continue
                 if not real.is_file():
                     continue  # a dangling link or one to a directory walked already
+                full = real
             elif not full.is_file():
                 continue  # sockets, fifos, devices
             found.append((rel, full))

@@ -3,8 +3,7 @@ clients, and error translation through ``tmkit.aws.aws_errors`` (the toolkit's o
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,13 +59,6 @@ def target(cfg: EnvConfig) -> Target:
     return Target(cfg, outputs["FrontendBucketName"], outputs["DistributionId"])
 
 
-@contextlib.contextmanager
-def bound(cfg: EnvConfig, action: str) -> Iterator[Target]:
-    """The environment's target, with every AWS failure inside turned into a ToolkitError."""
-    with aws_errors(cfg, action, refused=REFUSED):
-        yield target(cfg)
-
-
 def publish_env(
     cfg: EnvConfig,
     build_dir: Path | str,
@@ -87,7 +79,8 @@ def publish_env(
         )
     for page, refs in sorted(build.unresolved.items()):
         say(f"--force: publishing {page} although it loads files missing from the build: {', '.join(refs)}")
-    with bound(cfg, f"publishing the frontend of {cfg.stack_name}") as t:
+    with aws_errors(cfg, f"publishing the frontend of {cfg.stack_name}", refused=REFUSED):
+        t = target(cfg)
         return publish(
             t.s3(options.get("workers", DEFAULT_WORKERS)),
             t.cloudfront(),
@@ -112,7 +105,8 @@ def invalidate_env(
     paths, why = collapse(paths)
     if why:
         say(why)
-    with bound(cfg, f"invalidating the CDN of {cfg.stack_name}") as t:
+    with aws_errors(cfg, f"invalidating the CDN of {cfg.stack_name}", refused=REFUSED):
+        t = target(cfg)
         cloudfront = t.cloudfront()
         inv_id = create_invalidation(cloudfront, t.distribution_id, paths)
         if wait:
@@ -121,10 +115,12 @@ def invalidate_env(
 
 
 def releases_env(cfg: EnvConfig) -> list[Release]:
-    with bound(cfg, f"reading the releases of {cfg.stack_name}") as t:
+    with aws_errors(cfg, f"reading the releases of {cfg.stack_name}", refused=REFUSED):
+        t = target(cfg)
         return list_releases(read_remote(t.s3(), t.bucket))
 
 
 def rollback_env(cfg: EnvConfig, to: str | None = None, **options) -> tuple[str, list[str]]:
-    with bound(cfg, f"rolling back the frontend of {cfg.stack_name}") as t:
+    with aws_errors(cfg, f"rolling back the frontend of {cfg.stack_name}", refused=REFUSED):
+        t = target(cfg)
         return rollback(t.s3(), t.cloudfront(), t.bucket, t.distribution_id, to=to, **options)

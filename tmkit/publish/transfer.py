@@ -11,7 +11,7 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 
 from tmkit.errors import ToolkitError
-from tmkit.publish.build import LocalFile, hash_file
+from tmkit.publish.build import LocalFile, hash_file, open_file
 from tmkit.publish.rules import ROOT_INDEX, blob_key, cache_control, content_type
 
 DELETE_BATCH = 1000  # DeleteObjects takes at most 1,000 keys
@@ -66,7 +66,11 @@ def upload(s3, bucket: str, key: str, f: LocalFile) -> None:
     from botocore.exceptions import ClientError
 
     try:
-        with open(f.source, "rb") as body:
+        body = open_file(f.source)
+    except OSError:  # replaced by a symlink (or removed) since the scan
+        raise _changed(f) from None
+    try:
+        with body:
             s3.put_object(
                 Bucket=bucket,
                 Key=key,
@@ -80,7 +84,11 @@ def upload(s3, bucket: str, key: str, f: LocalFile) -> None:
         if exc.response.get("Error", {}).get("Code") == "BadDigest":
             raise _changed(f) from None
         raise
-    if hash_file(f.source)[2] != f.md5:  # also caught where the endpoint does not check Content-MD5
+    try:
+        unchanged = hash_file(f.source)[2] == f.md5  # also caught where the endpoint ignores Content-MD5
+    except OSError:
+        unchanged = False
+    if not unchanged:
         raise _changed(f)
 
 
