@@ -192,3 +192,18 @@ def test_a_publish_killed_after_going_live_is_the_live_release_and_rollback_goes
     assert [(r.id, r.live) for r in listed] == [(new, True), (releases[1], False), (releases[0], False)]
     assert pub.rollback(env.s3, env.cf, BUCKET, env.dist)[0] == releases[1]
     assert [r.id for r in pub.list_releases(pub.read_remote(env.s3, BUCKET)) if r.live] == [releases[1]]
+
+
+def test_publishing_into_a_missing_bucket_says_deploy(env):
+    make_build(env.dir)
+    with pytest.raises(ToolkitError, match="the frontend bucket nope-bucket does not exist: deploy the stack"):
+        pub.publish(env.s3, env.cf, "nope-bucket", env.dist, env.dir)
+
+
+def test_a_failed_publish_releases_the_lock_and_reports_its_own_error(env):
+    make_build(env.dir)
+    rec = Recorder(env.s3, env.cf, fail_op="CopyObject")
+    with pytest.raises(KeyboardInterrupt, match="killed before CopyObject"):
+        env.publish()
+    rec.detach(env.s3, env.cf)
+    assert pub.LOCK_KEY not in keys(env)

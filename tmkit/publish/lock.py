@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tmkit.errors import ToolkitError
+from tmkit.publish.remote import no_bucket
 from tmkit.publish.rules import LOCK_KEY
 
 DEFAULT_STALE_SECONDS = 900  # a publish takes seconds to minutes; a lock this old is a publisher that died
@@ -115,6 +116,8 @@ def acquire(
         try:
             return Lock(bucket, me, _put(s3, bucket, me, IfNoneMatch="*"))
         except ClientError as exc:
+            if _code(exc) == "NoSuchBucket":
+                raise no_bucket(bucket) from None
             if _code(exc) not in _CONFLICT:
                 raise
         current = _current(s3, bucket)
@@ -158,5 +161,8 @@ def held(s3, bucket: str, **options) -> Iterator[Lock]:
     lock = acquire(s3, bucket, **options)
     try:
         yield lock
-    finally:
-        release(s3, lock)
+    except BaseException:
+        with contextlib.suppress(Exception):  # the failure that got here is the one to report
+            release(s3, lock)
+        raise
+    release(s3, lock)

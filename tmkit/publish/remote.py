@@ -31,8 +31,8 @@ class Remote:
     def live(self) -> str | None:
         """The release that is live: the one whose index.html is served."""
         recorded = self.recorded_live
-        if self.index is None:
-            return recorded if ROOT_INDEX not in self.objects else None
+        if self.index is None:  # no index.html: nothing is served; the record is all there is
+            return recorded
         named = self.index.get("release")
         if named in self.manifests:
             return named
@@ -67,6 +67,12 @@ class Remote:
             if entry and entry.md5 == etag and entry.sha256 != sha256:
                 return True
         return False
+
+
+def no_bucket(bucket: str) -> ToolkitError:
+    return ToolkitError(
+        f"the frontend bucket {bucket} does not exist: deploy the stack (`inv deploy --env NAME`) and retry."
+    )
 
 
 def get_json(s3, bucket: str, key: str):
@@ -126,9 +132,7 @@ def read_remote(s3, bucket: str, *, workers: int = 8) -> Remote:
             index = pool.submit(index_metadata, s3, bucket)
             objects, (state, manifests), index_meta = everything.result(), recs.result(), index.result()
     except s3.exceptions.NoSuchBucket:
-        raise ToolkitError(
-            f"the frontend bucket {bucket} does not exist: deploy the stack (`inv deploy --env NAME`) and retry."
-        ) from None
+        raise no_bucket(bucket) from None
     if not isinstance(state, dict):
         raise ToolkitError(f"s3://{bucket}/{STATE_KEY} is not a release state (edited by hand?): delete it.")
     manifests = {i: m for i, m in manifests.items() if manifest_key(i) in objects}  # listed by both
