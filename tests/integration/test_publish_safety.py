@@ -207,3 +207,21 @@ def test_a_failed_publish_releases_the_lock_and_reports_its_own_error(env):
         env.publish()
     rec.detach(env.s3, env.cf)
     assert pub.LOCK_KEY not in keys(env)
+
+
+def test_a_publish_whose_lock_was_taken_over_stops_before_going_live(env):
+    make_build(env.dir)
+    env.publish()
+    before = get(env.s3, "index.html")
+    make_build(env.dir, tasks="slow")
+
+    def hook(model, params, **_):  # during the uploads, another publish takes the (now stale) lock over
+        if model.name == "PutObject" and params["Key"].startswith("assets/") and not taken:
+            taken.append(locking.acquire(env.s3, BUCKET, stale=0))
+
+    taken = []
+    env.s3.meta.events.register("before-parameter-build.s3.PutObject", hook)
+    with pytest.raises(ToolkitError, match=r"this publish lost the lock on .*stopped before changing the live site"):
+        env.publish()
+    env.s3.meta.events.unregister("before-parameter-build.s3.PutObject", hook)
+    assert get(env.s3, "index.html") == before and pub.LOCK_KEY in keys(env)  # the new holder's lock stays

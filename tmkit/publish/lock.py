@@ -51,11 +51,11 @@ class Holder:
             return cls("?", "?", 0, "?", "an unreadable lock", "")
 
 
-@dataclass(frozen=True)
+@dataclass
 class Lock:
     bucket: str
     holder: Holder
-    etag: str
+    etag: str  # changes at each renewal
 
 
 def _me(purpose: str) -> Holder:
@@ -143,6 +143,24 @@ def acquire(
             say(f"waiting for the lock on {bucket}, held: {holder.describe(age)}...")
             told = True
         time.sleep(poll)
+
+
+def renew(s3, lock: Lock, stale: float = DEFAULT_STALE_SECONDS) -> None:
+    """Rewrite the lock (its age starts again), only if it is still ours; ToolkitError when it was taken over
+    (this publish took longer than ``stale`` between two renewals): stop before changing the live site."""
+    from botocore.exceptions import ClientError
+
+    try:
+        lock.etag = _put(s3, lock.bucket, lock.holder, IfMatch=lock.etag)
+    except ClientError as exc:
+        if _code(exc) not in (*_CONFLICT, "NoSuchKey", "404"):
+            raise
+        current = _current(s3, lock.bucket)
+        who = current[0].describe(current[2]) if current else "nobody (it was deleted)"
+        raise ToolkitError(
+            f"this publish lost the lock on {lock.bucket}: a step took longer than {stale:g}s and the lock is now "
+            f"held by {who}. It stopped before changing the live site; publish again once that one has finished."
+        ) from None
 
 
 def release(s3, lock: Lock) -> None:

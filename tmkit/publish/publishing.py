@@ -83,7 +83,7 @@ def publish(
         remote = read_remote(s3, bucket, workers=workers)
         return Result(plan_publish(s3, bucket, build, remote, keep=keep, max_paths=max_paths))
     purpose = f"a publish of release {build.release}"
-    with locking.held(s3, bucket, purpose=purpose, wait=wait_lock, stale=stale_lock, say=say):
+    with locking.held(s3, bucket, purpose=purpose, wait=wait_lock, stale=stale_lock, say=say) as lock:
         remote = read_remote(s3, bucket, workers=workers)
         plan = plan_publish(s3, bucket, build, remote, keep=keep, max_paths=max_paths)
         result = Result(plan)
@@ -98,11 +98,13 @@ def publish(
 
             # fingerprinted assets first (the biggest first: better packing), then the blobs
             parallel(put, sorted(plan.puts, key=lambda kf: (not kf[1].fingerprinted, -kf[1].size)), workers)
+        locking.renew(s3, lock, stale_lock)  # still ours after the uploads: go live
         write_live(s3, bucket, [(f.path, f.sha256) for f in plan.copies], plan.release, workers)
         if plan.invalidation and distribution_id:
             result.invalidation_id = create_invalidation(cloudfront, distribution_id, plan.invalidation)
         if remote.recorded_live != plan.release or remote.history != plan.history:
             put_json(s3, bucket, STATE_KEY, {"live": plan.release, "history": plan.history})
+        locking.renew(s3, lock, stale_lock)
         known = {**remote.manifests, plan.release: build.manifest}
         prune(s3, bucket, plan.deletes, known, plan.release)
         result.done = True
