@@ -225,3 +225,46 @@ def test_a_publish_whose_lock_was_taken_over_stops_before_going_live(env):
         env.publish()
     env.s3.meta.events.unregister("before-parameter-build.s3.PutObject", hook)
     assert get(env.s3, "index.html") == before and pub.LOCK_KEY in keys(env)  # the new holder's lock stays
+
+
+KILLER = """
+import os, signal, sys
+from tmkit import publish as pub
+from tmkit.aws import client
+from tmkit.config import load_env
+
+bucket, build, op, key = sys.argv[1:5]
+s3 = client(load_env("local"), "s3")
+
+def hook(model, params, **_):
+    if model.name == op and params.get("Key") == key:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+s3.meta.events.register("before-parameter-build.s3.*", hook)
+pub.publish(s3, None, bucket, None, build)
+"""
+
+
+@pytest.mark.parametrize("op, key", [("CopyObject", "index.html"), ("PutObject", pub.STATE_KEY)])
+def test_a_publish_killed_with_sigkill_leaves_the_site_whole_and_its_lock_is_taken_over_when_stale(env, op, key):
+    import subprocess
+    import sys
+
+    from tmkit.paths import ROOT
+
+    make_build(env.dir)
+    old = env.publish().plan.release
+    make_build(env.dir, tasks="v2")
+    new = pub.scan_build(env.dir).release
+    child = subprocess.run([sys.executable, "-c", KILLER, BUCKET, str(env.dir), op, key], cwd=ROOT, timeout=120)
+    assert child.returncode == -9
+    assert_site_consistent(env.s3)
+    live = pub.read_remote(env.s3, BUCKET).live
+    assert live == (old if op == "CopyObject" else new)  # the one index.html belongs to
+    with pytest.raises(ToolkitError, match=r"holds the lock on .*a publish of release " + new):
+        env.publish()
+    said = []
+    assert env.publish(stale_lock=0, say=said.append).done and any("took over a stale lock" in m for m in said)
+    remote = pub.read_remote(env.s3, BUCKET)
+    assert remote.live == remote.recorded_live == new and pub.LOCK_KEY not in remote.objects
+    assert_site_consistent(env.s3)
