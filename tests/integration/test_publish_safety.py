@@ -268,3 +268,18 @@ def test_a_publish_killed_with_sigkill_leaves_the_site_whole_and_its_lock_is_tak
     remote = pub.read_remote(env.s3, BUCKET)
     assert remote.live == remote.recorded_live == new and pub.LOCK_KEY not in remote.objects
     assert_site_consistent(env.s3)
+
+
+def test_the_next_publish_keeps_a_release_that_went_live_before_its_record_was_written(env):
+    make_build(env.dir, tasks="v0")
+    env.publish()
+    refs = make_build(env.dir, tasks="v1")
+    lagging = pub.scan_build(env.dir).release
+    rec = Recorder(env.s3, env.cf, fail_op="CreateInvalidation")  # live, but state.json still names v0
+    with pytest.raises(KeyboardInterrupt):
+        env.publish()
+    rec.detach(env.s3, env.cf)
+    make_build(env.dir, tasks="v2")
+    plan = env.publish(keep=1).plan
+    assert plan.kept == [plan.release, lagging] and refs["chunk"] in keys(env)  # open tabs still load it
+    assert [e["id"] for e in pub.read_remote(env.s3, BUCKET).history][-2:] == [lagging, plan.release]

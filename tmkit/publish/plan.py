@@ -147,7 +147,7 @@ def plan_publish(
             changed.append(path)
     copies.sort(key=lambda f: f.path == ROOT_INDEX)  # index.html last
 
-    history = remote.history
+    history = remote.history_with_live()
     if remote.live != release or release not in {e["id"] for e in history}:
         history = [e for e in history if e["id"] != release]
         history.append({"id": release, "published_at": datetime.now(UTC).isoformat(timespec="seconds")})

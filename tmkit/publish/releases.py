@@ -10,7 +10,7 @@ from tmkit.publish import lock as locking
 from tmkit.publish.cdn import create_invalidation
 from tmkit.publish.plan import invalidation_paths
 from tmkit.publish.remote import Remote, read_remote
-from tmkit.publish.rules import DEFAULT_MAX_PATHS, DEFAULT_WORKERS, STATE_KEY, manifest_key
+from tmkit.publish.rules import DEFAULT_MAX_PATHS, DEFAULT_WORKERS, STATE_KEY
 from tmkit.publish.transfer import delete, put_json, write_live
 
 
@@ -23,21 +23,10 @@ class Release:
     live: bool
 
 
-def history_with_live(remote: Remote) -> list[dict]:
-    """The recorded history, plus the live release at its end when the record lags (a publish killed after
-    its index.html went live, before it wrote the state)."""
-    history = remote.history
-    live = remote.live
-    if live and live in remote.manifests and live not in {e["id"] for e in history}:
-        modified = remote.objects[manifest_key(live)]["modified"]
-        history.append({"id": live, "published_at": modified.isoformat(timespec="seconds")})
-    return history
-
-
 def list_releases(remote: Remote) -> list[Release]:
     """Published releases still in the bucket, newest first; the live one is the one index.html belongs to."""
     out = []
-    for entry in reversed(history_with_live(remote)):
+    for entry in reversed(remote.history_with_live()):
         manifest = remote.manifests.get(entry["id"])
         if manifest is not None and entry["id"] not in {r.id for r in out}:
             out.append(
@@ -112,5 +101,5 @@ def rollback(
         paths = invalidation_paths(changed + gone, max_paths=max_paths) if changed or gone else []
         if paths and distribution_id:
             create_invalidation(cloudfront, distribution_id, paths)
-        put_json(s3, bucket, STATE_KEY, {"live": to, "history": history_with_live(remote)})
+        put_json(s3, bucket, STATE_KEY, {"live": to, "history": remote.history_with_live()})
         return to, paths

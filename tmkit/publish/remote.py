@@ -49,6 +49,15 @@ class Remote:
     def history(self) -> list[dict]:
         return list(self.state.get("history", []))
 
+    def history_with_live(self) -> list[dict]:
+        """The recorded history, plus the live release at its end when the record lags (a publish killed after
+        its index.html went live, before it wrote the state)."""
+        history, live = self.history, self.live
+        if live and live in self.manifests and live not in {e["id"] for e in history}:
+            modified = self.objects[manifest_key(live)]["modified"]
+            history.append({"id": live, "published_at": modified.isoformat(timespec="seconds")})
+        return history
+
     def live_manifest(self) -> Manifest | None:
         return self.manifests.get(self.live) if self.live else None
 
