@@ -283,3 +283,20 @@ def test_the_next_publish_keeps_a_release_that_went_live_before_its_record_was_w
     plan = env.publish(keep=1).plan
     assert plan.kept == [plan.release, lagging] and refs["chunk"] in keys(env)  # open tabs still load it
     assert [e["id"] for e in pub.read_remote(env.s3, BUCKET).history][-2:] == [lagging, plan.release]
+
+
+@pytest.mark.parametrize(
+    "key, body, message",
+    [
+        (pub.STATE_KEY, b'{"live": "x", "history": [1, 2]}', "is not a release state"),
+        (pub.STATE_KEY, b"[]", "is not a release state"),
+        (pub.manifest_key("abc"), b'{"files": {"index.html": ["nothex", 1]}}', "is not a release manifest"),
+    ],
+)
+def test_release_records_edited_by_hand_are_named_not_a_traceback(env, key, body, message):
+    make_build(env.dir)
+    env.publish()
+    env.s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+    with pytest.raises(ToolkitError, match=message + r".*delete it"):
+        env.publish()
+    assert pub.LOCK_KEY not in keys(env)

@@ -142,7 +142,13 @@ def read_remote(s3, bucket: str, *, workers: int = 8) -> Remote:
             objects, (state, manifests), index_meta = everything.result(), recs.result(), index.result()
     except s3.exceptions.NoSuchBucket:
         raise no_bucket(bucket) from None
-    if not isinstance(state, dict):
+    history = state.get("history", []) if isinstance(state, dict) else None
+    live = state.get("live") if isinstance(state, dict) else None
+    if (
+        not isinstance(history, list)
+        or not all(isinstance(e, dict) and isinstance(e.get("id"), str) for e in history)
+        or not isinstance(live, str | None)
+    ):
         raise ToolkitError(f"s3://{bucket}/{STATE_KEY} is not a release state (edited by hand?): delete it.")
     manifests = {i: m for i, m in manifests.items() if manifest_key(i) in objects}  # listed by both
-    return Remote(objects, {"live": state.get("live"), "history": state.get("history", [])}, manifests, index_meta)
+    return Remote(objects, {"live": live, "history": history}, manifests, index_meta)
