@@ -104,6 +104,8 @@ class TimeManagementStack(cdk.Stack):
             ),
             "DataAccessRoleArn": (self.api.data_role.role_arn, "Role the API assumes per user (LeadingKeys)"),
             "ApiFunctionName": (self.api.function.function_name, "API Lambda function name"),
+            "ApiLogGroupName": (self.api.log_group.log_group_name, "API Lambda log group (inv logs)"),
+            "ApiAccessLogGroupName": (self.api.access_logs.log_group_name, "API Gateway access log group (inv logs)"),
             "EnvironmentName": (cfg.name, "Environment name (envs/<name>.toml)"),
         }
         for logical_id, (value, description) in outputs.items():

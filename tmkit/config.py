@@ -210,11 +210,7 @@ def _lists_to_tuples(value):
 
 def load_env(name: str) -> EnvConfig:
     """Load and validate ``envs/<name>.toml``. Raises ``ToolkitError`` naming the file and field."""
-    if not ENV_NAME_RE.fullmatch(name or ""):
-        raise ToolkitError(
-            f"unknown environment {name!r}: names are lowercase letters and digits. "
-            f"Available: {', '.join(available_envs()) or '(none)'}"
-        )
+    check_env_name(name)
     path = envs_dir() / f"{name}.toml"
     if not path.is_file():
         raise ToolkitError(
@@ -247,19 +243,56 @@ def load_env(name: str) -> EnvConfig:
         ) from None
 
 
-def read_dotenv_environment() -> str | None:
-    """``ENVIRONMENT`` from the process, else from the git-ignored root ``.env``; None when unset."""
+def check_env_name(name: str, source: str | None = None) -> str:
+    """Refuse a name that cannot be an environment (empty, blank, a path, capitals...) before anything uses it.
+
+    An empty ``--env ''`` or ``ENVIRONMENT=`` is an error, never a silent fall-back to ``dev``
+    (docs/environments.md, "Choosing the environment").
+    """
+    available = ", ".join(available_envs()) or "(none)"
+    if not name or not name.strip():
+        raise ToolkitError(
+            f"{source or 'the environment name'} is empty ({name!r}): give an environment name "
+            f"(e.g. `--env dev`), or leave it out to use the default. Available: {available}"
+        )
+    if not ENV_NAME_RE.fullmatch(name):
+        origin = f" from {source}" if source else ""
+        raise ToolkitError(
+            f"unknown environment {name!r}{origin}: names are 2 to 16 lowercase letters and digits, "
+            f"starting with a letter (no spaces, dots or slashes). Available: {available}"
+        )
+    return name
+
+
+def _environment_setting() -> tuple[str, str] | None:
+    """``ENVIRONMENT`` and where it was set (process, then the git-ignored root ``.env``); None when unset."""
     value = os.environ.get("ENVIRONMENT")
-    if value:
-        return value
+    if value is not None:
+        return value, "ENVIRONMENT in the shell"
     dotenv = ROOT / ".env"
     if dotenv.is_file():
         from dotenv import dotenv_values
 
-        return dotenv_values(dotenv).get("ENVIRONMENT") or None
+        value = dotenv_values(dotenv).get("ENVIRONMENT")
+        if value is not None:
+            return value, "ENVIRONMENT in .env"
     return None
 
 
+def read_dotenv_environment() -> str | None:
+    """``ENVIRONMENT`` from the process, else from the git-ignored root ``.env``; None when unset or empty."""
+    setting = _environment_setting()
+    return (setting[0] or None) if setting else None
+
+
 def resolve_env_name(explicit: str | None) -> str:
-    """Task-side selection: ``--env``, else ``ENVIRONMENT`` (process, then ``.env``), else ``dev``."""
-    return explicit or read_dotenv_environment() or "dev"
+    """Task-side selection: ``--env``, else ``ENVIRONMENT`` (process, then ``.env``), else ``dev``.
+
+    A name that is given but empty or malformed is refused (ToolkitError), never replaced by the default.
+    """
+    if explicit is not None:
+        return check_env_name(explicit, "--env")
+    setting = _environment_setting()
+    if setting is not None:
+        return check_env_name(*setting)
+    return "dev"

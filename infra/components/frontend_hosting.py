@@ -49,7 +49,7 @@ class FrontendHosting(Construct):
             self,
             "SpaRouting",
             function_name=f"{name_prefix}-spa-routing",
-            comment="SPA routing: extension-less paths -> /index.html",
+            comment="SPA routing: extension-less paths -> /index.html; _releases/ paths -> 404",
             code=cloudfront.FunctionCode.from_inline(site.SPA_ROUTING_JS),
             runtime=cloudfront.FunctionRuntime.JS_2_0,
         )

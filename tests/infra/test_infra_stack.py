@@ -8,6 +8,7 @@ import aws_cdk as cdk
 from aws_cdk.assertions import Match
 
 from infra.components.app_secrets import UNSEEDED_TEMPLATE, logical_id
+from tmkit.api_contract import ROUTES
 from tmkit.site import NOT_FOUND_PAGE, SERVER_ERROR_PAGE, SPA_ROUTING_JS
 
 CONTRACT_OUTPUTS = {
@@ -24,6 +25,8 @@ CONTRACT_OUTPUTS = {
     "DataAccessRoleArn",
     "ApiFunctionName",
     "EnvironmentName",
+    "ApiLogGroupName",
+    "ApiAccessLogGroupName",
 }
 LAMBDA_ENV_VARS = {
     "TABLE_NAME",
@@ -315,23 +318,18 @@ def test_api(env):
         for m in env.of_type("AWS::ApiGateway::Method").values()
     }
     assert methods[("/health", "GET")]["AuthorizationType"] == "NONE"
-    for path in (
-        "/me",
-        "/tasks",
-        "/tasks/{id}",
-        "/milestones",
-        "/milestones/{id}",
-        "/drivers",
-        "/drivers/{id}",
-        "/integrations/status",
-        "/integrations/{key}",
-    ):
+    for route in ROUTES:  # the one route table (tmkit/api_contract.py), which `inv local.serve` also routes with
+        if route.public:
+            continue
+        path = "/" + route.path
         m = methods[(path, "ANY")]
         assert m["AuthorizationType"] == "COGNITO_USER_POOLS" and m["AuthorizerId"] == {"Ref": auth_id}
         assert m["RequestValidatorId"] == {"Ref": validator_id}
         assert (path, "OPTIONS") in methods  # CORS preflight for the SPA
     non_options = {k: v for k, v in methods.items() if k[1] != "OPTIONS"}
-    assert {k for k, v in non_options.items() if v["AuthorizationType"] == "NONE"} == {("/health", "GET")}
+    assert set(non_options) == {("/" + r.path, m) for r in ROUTES for m in r.methods}
+    public = {("/" + r.path, m) for r in ROUTES if r.public for m in r.methods}
+    assert {k for k, v in non_options.items() if v["AuthorizationType"] == "NONE"} == public == {("/health", "GET")}
 
 
 def test_cognito(env):
@@ -385,6 +383,13 @@ def test_outputs(env):
     assert outputs["FrontendBucketName"]["Value"] == {"Ref": "FrontendBucket"}
     assert outputs["UserPoolId"]["Value"] == {"Ref": "UserPool"}
     assert outputs["UserPoolClientId"]["Value"] == {"Ref": "UserPoolClient"}
+    # `inv logs` reads the groups these name (docs/deploying.md, "The daily loop").
+    groups = env.of_type("AWS::Logs::LogGroup")
+    function_group = outputs["ApiLogGroupName"]["Value"]["Ref"]
+    assert groups[function_group]["Properties"]["LogGroupName"] == f"/aws/lambda/TimeManagement-{env.cfg.name}-api"
+    _, stage = env.one("AWS::ApiGateway::Stage")
+    access_group = outputs["ApiAccessLogGroupName"]["Value"]["Ref"]
+    assert stage["Properties"]["AccessLogSetting"]["DestinationArn"] == {"Fn::GetAtt": [access_group, "Arn"]}
     assert "Export" not in json.dumps(outputs)  # nothing shared between environments
     env.template.has_output("SiteUrl", {"Value": {"Fn::Join": ["", ["https://", Match.any_value()]]}})
 

@@ -18,9 +18,11 @@ from tmkit.publish.releases import Release, list_releases, rollback
 from tmkit.publish.remote import read_remote
 from tmkit.publish.rules import DEFAULT_WORKERS
 
-REFUSED = (
-    "Check that your credentials may write the frontend bucket and the distribution, and that the stack is deployed."
+DENIED = (
+    "Use credentials allowed s3:ListBucket, GetObject, PutObject and DeleteObject on the frontend bucket and "
+    "cloudfront:CreateInvalidation and GetInvalidation on the distribution (the deploy role has them)."
 )
+OTHERWISE = "Check that the stack is deployed (`inv outputs.show --env NAME`) and retry."
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ def publish_env(
         )
     for page, refs in sorted(build.unresolved.items()):
         say(f"--force: publishing {page} although it loads files missing from the build: {', '.join(refs)}")
-    with aws_errors(cfg, f"publishing the frontend of {cfg.stack_name}", refused=REFUSED):
+    with aws_errors(cfg, f"publishing the frontend of {cfg.stack_name}", denied=DENIED, otherwise=OTHERWISE):
         t = target(cfg)
         return publish(
             t.s3(options.get("workers", DEFAULT_WORKERS)),
@@ -105,7 +107,7 @@ def invalidate_env(
     paths, why = collapse(paths)
     if why:
         say(why)
-    with aws_errors(cfg, f"invalidating the CDN of {cfg.stack_name}", refused=REFUSED):
+    with aws_errors(cfg, f"invalidating the CDN of {cfg.stack_name}", denied=DENIED, otherwise=OTHERWISE):
         t = target(cfg)
         cloudfront = t.cloudfront()
         inv_id = create_invalidation(cloudfront, t.distribution_id, paths)
@@ -115,12 +117,12 @@ def invalidate_env(
 
 
 def releases_env(cfg: EnvConfig) -> list[Release]:
-    with aws_errors(cfg, f"reading the releases of {cfg.stack_name}", refused=REFUSED):
+    with aws_errors(cfg, f"reading the releases of {cfg.stack_name}", denied=DENIED, otherwise=OTHERWISE):
         t = target(cfg)
         return list_releases(read_remote(t.s3(), t.bucket))
 
 
 def rollback_env(cfg: EnvConfig, to: str | None = None, **options) -> tuple[str, list[str]]:
-    with aws_errors(cfg, f"rolling back the frontend of {cfg.stack_name}", refused=REFUSED):
+    with aws_errors(cfg, f"rolling back the frontend of {cfg.stack_name}", denied=DENIED, otherwise=OTHERWISE):
         t = target(cfg)
         return rollback(t.s3(), t.cloudfront(), t.bucket, t.distribution_id, to=to, **options)

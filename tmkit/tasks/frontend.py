@@ -10,6 +10,7 @@ from tmkit.tasks._base import load, tm_task
 
 
 def _whole(value, flag: str, unit: str) -> int:
+    """``--keep`` (default None: the package's default) as a whole number."""
     if not str(value).isdigit():
         raise ToolkitError(f"{flag} must be a whole number of {unit} (0 or more), not {value!r}.")
     return int(value)
@@ -83,7 +84,7 @@ def publish(
         keep=keep,
         include_dotfiles=include_dotfiles,
         force=force,
-        wait_lock=_whole(wait_lock, "--wait-lock", "seconds"),
+        wait_lock=wait_lock,
     )
     plan = result.plan
     if dry_run:
@@ -148,7 +149,7 @@ def rollback(c, env=None, to=None, wait_lock=0):
     from tmkit.ui import say
 
     cfg = load(env)
-    release, paths = rollback_env(cfg, to=to, wait_lock=_whole(wait_lock, "--wait-lock", "seconds"), say=say)
+    release, paths = rollback_env(cfg, to=to, wait_lock=wait_lock, say=say)
     say(f"release {release} is live again" + (f"; invalidated {' '.join(paths)}." if paths else "."))
 
 

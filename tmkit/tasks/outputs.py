@@ -31,12 +31,15 @@ def show(c, env=None, json=False):
 )
 def env_(c, env=None, format="env", write=None):
     """Print the frontend's VITE_* variables from the stack outputs (`> frontend/.env` works)."""
-    from tmkit.outputs import render_env, stack_outputs, write_atomically
+    from tmkit.outputs import check_format, check_write_target, render_env, stack_outputs, write_atomically
     from tmkit.ui import data, say
 
+    check_format(format)  # arguments first: a bad one is named even when AWS or the emulator is down
+    if write is not None:
+        check_write_target(write)
     cfg = load(env)
     text = render_env(cfg, stack_outputs(cfg), format)
-    if write:
+    if write is not None:
         write_atomically(write, text)
         say(f"wrote {write} ({len(text.splitlines())} lines) from {cfg.stack_name}")
     else:

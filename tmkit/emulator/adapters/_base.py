@@ -88,6 +88,11 @@ class Adapter:
         return True
 
     @classmethod
+    def _updated_in_place(cls, resource: Adapter, props: dict[str, Any]) -> Adapter:
+        """The same real object (same physical id and attributes), now described by ``props``."""
+        return cls(resource.ctx, resource.name, resource.physical_id, resource.attrs, props)
+
+    @classmethod
     def _build(cls, ctx: Ctx, name: str, props: dict[str, Any]) -> Adapter:
         physical_id, attrs = cls.create(ctx, name, props)
         return cls(ctx, name, physical_id, attrs, props)
