@@ -31,6 +31,7 @@ class Result:
     invalidation_id: str | None = None
     seconds: float = 0.0
     done: bool = False
+    pruned: int = 0  # objects deleted (the plan's deletions less what a manifest still referenced)
     notes: list[str] = field(default_factory=list)
 
 
@@ -106,7 +107,7 @@ def publish(
             put_json(s3, bucket, STATE_KEY, {"live": plan.release, "history": plan.history})
         locking.renew(s3, lock, stale_lock)
         known = {**remote.manifests, plan.release: build.manifest}
-        prune(s3, bucket, plan.deletes, known, plan.release)
+        result.pruned = prune(s3, bucket, plan.deletes, known, plan.release)
         result.done = True
     if wait and result.invalidation_id:
         say(f"waiting for invalidation {result.invalidation_id} (up to {timeout:g}s)...")

@@ -96,7 +96,7 @@ def publish(
     else:
         say(
             f"release {plan.release} is live: uploaded {len(plan.puts)} files ({plan.upload_bytes} bytes), "
-            f"placed {len(plan.copies)} unfingerprinted files, pruned {len(plan.deletes)} objects, "
+            f"placed {len(plan.copies)} unfingerprinted files, pruned {result.pruned} objects, "
             f"in {result.seconds:.1f}s."
         )
         say(
