@@ -154,7 +154,7 @@ def test_prune_spares_what_a_manifest_in_the_bucket_at_that_moment_references(en
     release = env.publish().plan.release
     env.s3.put_object(Bucket=BUCKET, Key="stray.txt", Body=b"x")
     # a plan made without knowing that release (e.g. before its manifest was written) wants its chunk gone
-    pub.prune(env.s3, BUCKET, [refs["chunk"], "index.html", "stray.txt"], {}, "other")
+    assert pub.prune(env.s3, BUCKET, [refs["chunk"], "index.html", "stray.txt"], {}, "other") == 1
     assert {refs["chunk"], "index.html"} <= keys(env) and "stray.txt" not in keys(env)
     assert release in pub.read_remote(env.s3, BUCKET).manifests
 
