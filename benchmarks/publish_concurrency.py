@@ -21,6 +21,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,11 +60,8 @@ def round_trip(endpoint: str, tmp: Path, n: int, wait_lock: float) -> tuple[bool
         except Exception as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=run, args=(d,)) for d in dirs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(run, dirs))
     try:
         assert_site_consistent(s3)
         site_ok = True

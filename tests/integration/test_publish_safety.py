@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -127,20 +128,8 @@ def test_two_concurrent_publishes_both_land_and_the_site_stays_whole(env, tmp_pa
     env.publish()
     make_build(dirs[0], tasks="A")
     make_build(dirs[1], tasks="B")
-    results, errors = [], []
-
-    def run(d):
-        try:
-            results.append(pub.publish(env.s3, env.cf, BUCKET, env.dist, d, wait_lock=30, poll=0.01))
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(d,)) for d in dirs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors and len(results) == 2
+    with ThreadPoolExecutor(max_workers=2) as pool:  # each publish raises here if it failed
+        results = list(pool.map(lambda d: pub.publish(env.s3, env.cf, BUCKET, env.dist, d, wait_lock=30), dirs))
     remote = pub.read_remote(env.s3, BUCKET)
     ids = [e["id"] for e in remote.history]
     assert {r.plan.release for r in results} <= set(ids)
