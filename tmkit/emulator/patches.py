@@ -13,11 +13,11 @@
 5. Bucket policies: moto understands only ``StringEquals`` conditions, so the TLS-only statement
    (``Bool aws:SecureTransport``) would deny every request. The policy is stored as written;
    statements with conditions moto cannot evaluate are not enforced.
-6. Deleting a stack whose resource was already deleted by hand fails in moto (``ResourceNotFoundException``,
-   ``DELETE_FAILED``); CloudFormation counts a resource that is already gone as deleted.
-7. ``DeletionPolicy``: moto keeps only ``Retain`` resources on a stack delete, and none when an update removes
+6. ``DeletionPolicy``: moto keeps only ``Retain`` resources on a stack delete, and none when an update removes
    them from the template. Here ``Retain`` and ``RetainExceptOnCreate`` keep the resource on both, and only the
    rollback of a failed create deletes ``RetainExceptOnCreate`` ones (what CloudFormation documents).
+7. Deleting a stack whose resource was already deleted by hand fails in moto (``ResourceNotFoundException``,
+   ``DELETE_FAILED``); CloudFormation counts a resource that is already gone as deleted.
 8. Conditional writes (``If-None-Match: *``, ``If-Match``) on PutObject/DeleteObject: moto checks the
    condition and writes in two steps, so two threads of the server can both pass the check. S3 makes the
    check and the write one step (of two creators, one gets 412); here conditional requests are serialized.
@@ -237,7 +237,7 @@ def _patch_bucket_policy() -> None:
     FakeBucket.get_permission = get_permission
 
 
-# 7 ------------------------------------------------------------------------------------------------
+# 6 ------------------------------------------------------------------------------------------------
 RETAINED = {"Retain", "RetainExceptOnCreate"}
 
 
@@ -257,7 +257,7 @@ def _patch_deletion_policy() -> None:
     ResourceMap._delete_resource = _delete_resource
 
 
-# 6 ------------------------------------------------------------------------------------------------
+# 7 ------------------------------------------------------------------------------------------------
 def is_not_found(exc: BaseException) -> bool:
     """The service says the resource does not exist (any service's spelling of it)."""
     text = f"{type(exc).__name__} {getattr(exc, 'code', '')} {exc}".lower()
