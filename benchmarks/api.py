@@ -3,8 +3,8 @@
   .venv/bin/python benchmarks/api.py [--invocations 1000] [--samples 2000] [--cold-samples 100]
 
 (a) Secrets Manager GetSecretValue calls over N warm invocations of a route that reads a secret;
-(b) the session-tag credential step (the per-user DynamoDB client from AssumeRole with Tags
-    sub=<sub>): median latency with a warm cache, and cold (AssumeRole + client build) for comparison;
+(b) the session-tag credential step (the per-user credentials from AssumeRole with Tags
+    sub=<sub>): median latency with a warm cache, and cold (AssumeRole; one DynamoDB client is shared) for comparison;
 (c) for context, the median latency of a whole GET /tasks invocation, warm.
 moto answers STS in-process, so the cold figure excludes the real network round trip to STS
 (typically tens of milliseconds in a region); the warm figure is what a warm container pays.
@@ -111,7 +111,7 @@ def main() -> None:
             f"(p95 {statistics.quantiles(warm, n=20)[-1] / 1000:.1f} us, {args.samples} samples)"
         )
         print(
-            f"credentials: cold (AssumeRole + DynamoDB client) median {median_us(cold) / 1000:.2f} ms "
+            f"credentials: cold (AssumeRole + credentials) median {median_us(cold) / 1000:.2f} ms "
             f"({args.cold_samples} samples, STS in-process; add the STS round trip in AWS)"
         )
 

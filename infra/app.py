@@ -13,6 +13,7 @@ import sys
 import aws_cdk as cdk
 
 from infra import nag
+from infra.deploy_role import DeployRoleStack
 from infra.stack import TimeManagementStack
 from tmkit.config import available_envs, load_env, read_dotenv_environment
 from tmkit.errors import ToolkitError
@@ -45,8 +46,6 @@ def deploy_role(app: cdk.App) -> None:
     repo = app.node.try_get_context("deploy_role")
     if not repo:
         return
-    from infra.deploy_role import DeployRoleStack
-
     wanted = app.node.try_get_context("deploy_role_envs")
     names = wanted.split(",") if wanted else [n for n in available_envs() if not load_env(n).is_local]
     DeployRoleStack(

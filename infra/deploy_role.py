@@ -14,7 +14,8 @@ Two roles, because a reviewer must see the prod diff *before* approving the depl
   invalidate the CDN.
 - DiffRole: read-only preview, trusted by jobs without an environment on one branch
   (``sub`` = ``repo:<owner/repo>:ref:refs/heads/<branch>``): it may assume only the CDK lookup role
-  (read-only) and read the bootstrap version, which is all ``inv diff`` needs. So the prod diff job
+  (read-only), read the bootstrap version and the stacks' deployed templates (the stateful-resource guard),
+  which is all ``inv diff`` needs. So the prod diff job
   runs before, and without, the prod approval, and still cannot change anything.
 
 No IAM action is wildcarded. Resources are exact ARNs except three kinds, acknowledged below with
@@ -31,6 +32,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from infra.stack import bucket_name  # the environments' own naming, one place
 from tmkit.config import load_env
 from tmkit.errors import ToolkitError
 from tmkit.lifecycle import BOOTSTRAP_PARAM
@@ -62,8 +64,6 @@ class DeployRoleStack(cdk.Stack):
         oidc_provider_arn: str | None = None,
         **kwargs,
     ) -> None:
-        from infra.stack import bucket_name  # the environments' own naming, one place
-
         if not _REPO.match(github_repo or ""):
             raise ToolkitError(
                 f"deploy_role {github_repo!r} is not a GitHub repository: pass it as owner/repo, "
@@ -160,7 +160,12 @@ class DeployRoleStack(cdk.Stack):
             read_bootstrap,
             iam.PolicyStatement(
                 sid="ReadStacks",
-                actions=["cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents"],
+                # GetTemplate: the stateful-resource guard compares the deployed template (tmkit/guard.py)
+                actions=[
+                    "cloudformation:DescribeStacks",
+                    "cloudformation:DescribeStackEvents",
+                    "cloudformation:GetTemplate",
+                ],
                 resources=stacks,
             ),
             iam.PolicyStatement(sid="ListFrontendBuckets", actions=["s3:ListBucket"], resources=buckets),
@@ -186,6 +191,9 @@ class DeployRoleStack(cdk.Stack):
             iam.PolicyStatement(sid="UseCdkLookupRole", actions=["sts:AssumeRole"], resources=cdk_roles("lookup"))
         )
         self.diff_role.add_to_policy(read_bootstrap)
+        self.diff_role.add_to_policy(
+            iam.PolicyStatement(sid="ReadTemplates", actions=["cloudformation:GetTemplate"], resources=stacks)
+        )
 
         cdk.CfnOutput(
             self,
@@ -201,13 +209,14 @@ class DeployRoleStack(cdk.Stack):
         )
         cdk.Tags.of(self).add("project-name", project)
         cdk.Tags.of(self).add("managed-by", "cdk")
+        stack_reason = (
+            "DescribeStacks/DescribeStackEvents/GetTemplate of this one environment's stack: the ARN ends in the "
+            "stack's id, which CloudFormation assigns at creation."
+        )
+        self._acknowledge({s: stack_reason for s in stacks}, self.diff_role)
         self._acknowledge(
             {
-                **{
-                    s: "DescribeStacks/DescribeStackEvents of this one environment's stack: the ARN ends in the stack's "
-                    "id, which CloudFormation assigns at creation."
-                    for s in stacks
-                },
+                **{s: stack_reason for s in stacks},
                 **{
                     o: "A publish writes, reads back and prunes the content-hashed files of the SPA: any object key of this "
                     "one environment's frontend bucket (the bucket itself is named exactly)."
@@ -218,9 +227,9 @@ class DeployRoleStack(cdk.Stack):
             }
         )
 
-    def _acknowledge(self, reasons: dict[str, str]) -> None:
-        """The deploy role's resource wildcards (cdk-nag AwsSolutions-IAM5), each on its policy with its reason."""
-        policy = self.deploy_role.node.find_child("DefaultPolicy")
+    def _acknowledge(self, reasons: dict[str, str], role: iam.Role | None = None) -> None:
+        """A role's resource wildcards (cdk-nag AwsSolutions-IAM5), each on its policy with its reason."""
+        policy = (role or self.deploy_role).node.find_child("DefaultPolicy")
         for arn, reason in reasons.items():
             cdk.Validations.of(policy).acknowledge(
                 cdk.Acknowledgment(

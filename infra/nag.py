@@ -15,18 +15,20 @@ from cdk_nag import AwsSolutionsChecks
 
 from tmkit.cdk import REPORT_FILE, unacknowledged  # noqa: F401  (read without loading the CDK)
 
-# Reasons, tied to the Sprint 2 scope (SPRINT.md "Out of Scope" and "Open Questions & Decisions").
-WAF_DEFERRED = "WAF is out of scope for Sprint 2 (deferred to security hardening)."
+# Reasons: each cites the decision it follows in docs/decisions.md.
+WAF_DEFERRED = "No WAF in v1, deferred to security hardening (docs/decisions.md, No WAF)."
 ACCESS_LOGS_LATER = (
-    "Access logs are optional for Sprint 2 ('CloudFront access logs (optional, can be enabled "
-    "later)'); the bucket is private and only CloudFront (OAC) reads it."
+    "No access logs for the distribution and the site bucket in v1: the bucket is private and only CloudFront "
+    "(OAC) reads it (docs/decisions.md, No access logs for the distribution and the site bucket)."
 )
 REASONS = {
-    "AwsSolutions-SMG4": "Rotation is manual for v1 (SPRINT.md, Data & State Changes): the values are third-party "
-    "keys set with `inv secrets.put`; automated rotation is a future sprint.",
-    "AwsSolutions-COG2": "MFA is optional (TOTP) in v1; making it mandatory is a product decision for a later sprint.",
+    "AwsSolutions-SMG4": "Rotation is manual in v1: the values are third-party keys set with `inv secrets.put` "
+    "(docs/decisions.md, Manual secret rotation; docs/secrets.md).",
+    "AwsSolutions-COG2": "MFA is optional (TOTP) in v1; making it mandatory is a product decision "
+    "(docs/decisions.md, MFA optional, no Cognito Plus plan).",
     "AwsSolutions-COG8": "The Plus feature plan (threat protection) is billed per user; deferred to security "
-    "hardening. v1 relies on a strong password policy, no self sign-up and optional TOTP MFA.",
+    "hardening. v1 relies on a strong password policy, no self sign-up and optional TOTP MFA "
+    "(docs/decisions.md, MFA optional, no Cognito Plus plan).",
     "AwsSolutions-APIG4": "GET /health is the public liveness probe: no authorizer by design, it returns no user data.",
     "AwsSolutions-COG4": "GET /health is the public liveness probe: no authorizer by design, it returns no user data.",
     "AwsSolutions-APIG3": WAF_DEFERRED,
@@ -34,11 +36,11 @@ REASONS = {
     "AwsSolutions-CFR1": "The app has no geographic restriction requirement; price class already limits edge locations.",
     "AwsSolutions-CFR3": ACCESS_LOGS_LATER,
     "AwsSolutions-S1": ACCESS_LOGS_LATER,
-    "AwsSolutions-CFR4": "No custom domain in Sprint 2: the distribution uses the default *.cloudfront.net "
-    "certificate, whose minimum TLS version cannot be raised. A custom domain with "
-    "TLSv1.2_2021 is a future sprint.",
-    "AwsSolutions-DDB3": "Point-in-time recovery is enabled for prod only (SPRINT.md decision: dev/QA data can be "
-    "recreated, PITR costs).",
+    "AwsSolutions-CFR4": "No custom domain in v1: the distribution uses the default *.cloudfront.net "
+    "certificate, whose minimum TLS version cannot be raised; a custom domain with TLSv1.2_2021 comes "
+    "later (docs/decisions.md, No custom domain).",
+    "AwsSolutions-DDB3": "Point-in-time recovery is enabled for prod only: dev/QA data can be recreated, PITR costs "
+    "(docs/decisions.md, Point-in-time recovery in prod only).",
     "AwsSolutions-IAM5[logs]": "API Gateway's logging role is account-wide per region and shared by every "
     "environment (the last deployed stack sets it), so it must write to any log group "
     "API Gateway creates in this region. No action is wildcarded.",

@@ -16,7 +16,10 @@ from tmkit import naming
 from tmkit.config import EnvConfig
 from tmkit.paths import LAMBDA_DIR
 
-REMOVAL = {"retain": cdk.RemovalPolicy.RETAIN, "destroy": cdk.RemovalPolicy.DESTROY}
+# "retain": DeletionPolicy RetainExceptOnCreate + UpdateReplacePolicy Retain. Kept on every later update or
+# delete, but a failed *first* create rolls back cleanly, so the retry does not stop at "already exists"
+# (docs/deploying.md, "Retained resources").
+REMOVAL = {"retain": cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE, "destroy": cdk.RemovalPolicy.DESTROY}
 
 
 def bucket_name(cfg: EnvConfig, account: str) -> str:
@@ -104,6 +107,8 @@ class TimeManagementStack(cdk.Stack):
             ),
             "DataAccessRoleArn": (self.api.data_role.role_arn, "Role the API assumes per user (LeadingKeys)"),
             "ApiFunctionName": (self.api.function.function_name, "API Lambda function name"),
+            "ApiLogGroupName": (self.api.log_group.log_group_name, "API Lambda log group (inv logs)"),
+            "ApiAccessLogGroupName": (self.api.access_logs.log_group_name, "API Gateway access log group (inv logs)"),
             "EnvironmentName": (cfg.name, "Environment name (envs/<name>.toml)"),
         }
         for logical_id, (value, description) in outputs.items():

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
-import pytest
+# Runtime state (per-environment locks, emulator pid/log) goes to a temporary directory, never into the
+# checkout. Set before any tmkit module is imported (tmkit.paths reads TM_STATE_DIR once); `inv` run in a
+# subprocess inherits it. pytest-xdist workers inherit the controller's directory.
+_OWN_STATE_DIR = None if os.environ.get("TM_STATE_DIR") else tempfile.mkdtemp(prefix="tmkit-test-state-")
+if _OWN_STATE_DIR:
+    os.environ["TM_STATE_DIR"] = _OWN_STATE_DIR
 
-from tmkit.paths import ENVS_DIR
+import pytest  # noqa: E402
+
+from tmkit.paths import ENVS_DIR  # noqa: E402
+
+
+def pytest_unconfigure(config):
+    if _OWN_STATE_DIR:
+        shutil.rmtree(_OWN_STATE_DIR, ignore_errors=True)
 
 
 @pytest.fixture

@@ -2,28 +2,70 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import json
+import socket
+import sys
+from collections.abc import Iterator
 
 from invoke import Collection, Program
+
+from tmkit.paths import ROOT
+
+# The real command line, `inv` over the repository's tasks.py (run it with cwd=ROOT).
+INV = (
+    [str(ROOT / ".venv" / "bin" / "inv")]
+    if (ROOT / ".venv" / "bin" / "inv").exists()
+    else [sys.executable, "-m", "invoke"]
+)
 
 # What CloudFormation stores in a freshly created secret (the toolkit's placeholder, see docs/secrets.md).
 PLACEHOLDER = '{"tmkit":"unseeded","placeholder":"Gx81kQ2mZ"}'
 
-# A minimal valid environment file; ``emulator_port`` makes it emulator-backed.
-ENV_TOML = """project = "TimeManagement"
-region = "us-east-1"
+# Every output the stack must declare (docs/architecture.md); tasks read them, never a file.
+STACK_OUTPUTS = frozenset(
+    {
+        "ApiUrl",
+        "UserPoolId",
+        "UserPoolClientId",
+        "Region",
+        "DistributionId",
+        "DistributionDomainName",
+        "SiteUrl",
+        "FrontendBucketName",
+        "TableName",
+        "SecretNames",
+        "DataAccessRoleArn",
+        "ApiFunctionName",
+        "EnvironmentName",
+        "ApiLogGroupName",
+        "ApiAccessLogGroupName",
+    }
+)
+
+
+def env_toml(
+    emulator_port: int | None = None,
+    *,
+    region: str = "us-east-1",
+    secrets: tuple[str, ...] = ("STRIPE_KEY", "SMTP_PASSWORD"),
+) -> str:
+    """A minimal valid environment file; ``emulator_port`` makes it emulator-backed."""
+    text = f"""project = "TimeManagement"
+region = "{region}"
 removal_policy = "destroy"
 pitr = false
 log_retention_days = 7
-secrets = ["STRIPE_KEY", "SMTP_PASSWORD"]
+secrets = {json.dumps(list(secrets))}
 [budget]
 monthly_limit_usd = 10
 emails = ["team@example.com"]
 """
+    return text + (f'[emulator]\nendpoint = "http://localhost:{emulator_port}"\n' if emulator_port else "")
 
 
-def env_toml(emulator_port: int | None = None) -> str:
-    return ENV_TOML + (f'[emulator]\nendpoint = "http://localhost:{emulator_port}"\n' if emulator_port else "")
+ENV_TOML = env_toml()
 
 
 class Pipe(io.StringIO):
@@ -58,8 +100,6 @@ def run_program(capsys, collection: Collection, *argv: str) -> tuple[int, str, s
 
 def free_port() -> int:
     """A TCP port nothing listens on right now (loopback)."""
-    import socket
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -85,3 +125,17 @@ def distribution_config(bucket: str) -> dict:
             "TrustedSigners": {"Enabled": False, "Quantity": 0},
         },
     }
+
+
+@contextlib.contextmanager
+def moto_server() -> Iterator[int]:
+    """A moto server (one process-wide state, like the emulator) on 127.0.0.1 at a free port; yields the port."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield port
+    finally:
+        server.stop()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from tmkit.config import EnvConfig
 from tmkit.errors import ToolkitError
@@ -60,9 +60,33 @@ def emulator_hint(cfg: EnvConfig) -> str:
     )
 
 
+# Error codes AWS answers when the credentials are valid but not allowed the call.
+DENIED_CODES = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation")
+
+
+def error_code(exc: Exception) -> str:
+    """The AWS error code of a botocore ``ClientError`` ('' for anything else)."""
+    response = getattr(exc, "response", None) or {}
+    return response.get("Error", {}).get("Code", "")
+
+
 @contextlib.contextmanager
-def aws_errors(cfg: EnvConfig, action: str = "calling AWS") -> Iterator[None]:
-    """Translate SDK failures a user can fix into ToolkitError with the fix in the message."""
+def aws_errors(
+    cfg: EnvConfig,
+    action: str = "calling AWS",
+    *,
+    denied: str | None = None,
+    codes: Mapping[str, str] | None = None,
+    otherwise: str | None = None,
+) -> Iterator[None]:
+    """Translate SDK failures a user can fix into ToolkitError with the fix in the message.
+
+    Always: unreachable endpoint (or emulator), missing/expired/rejected credentials. Then, for the
+    service's own refusals (``ClientError``), in this order: ``codes`` maps an error code to the whole
+    message; ``denied`` is what to do when AWS denies the call (``AWS denied <action> (<code>). <denied>``);
+    ``otherwise`` is what to do for any other refusal (``<action> failed (<code>: <AWS message>). <otherwise>``).
+    A refusal none of them covers is re-raised for the caller. The one place AccessDenied is translated.
+    """
     from botocore import exceptions as bex
 
     try:
@@ -85,7 +109,7 @@ def aws_errors(cfg: EnvConfig, action: str = "calling AWS") -> Iterator[None]:
     except bex.TokenRetrievalError:
         raise ToolkitError(f"{action}: your SSO session has expired. Run `aws sso login` and retry.") from None
     except bex.ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
+        code = error_code(exc)
         if code in ("ExpiredToken", "ExpiredTokenException", "RequestExpired"):
             raise ToolkitError(
                 f"{action}: your AWS credentials have expired. Refresh them (`aws sso login`, or new keys) and retry."
@@ -94,6 +118,14 @@ def aws_errors(cfg: EnvConfig, action: str = "calling AWS") -> Iterator[None]:
             raise ToolkitError(
                 f"{action}: AWS rejected the credentials ({code}). Check AWS_PROFILE or run `aws configure sso`."
             ) from None
+        if codes and code in codes:
+            raise ToolkitError(codes[code]) from None
+        if denied is not None and code in DENIED_CODES:
+            raise ToolkitError(f"AWS denied {action} ({code}). {denied}") from None
+        if otherwise is not None:
+            message = exc.response.get("Error", {}).get("Message") or ""
+            detail = f"{code or 'unknown error'}: {message}" if message else code or "unknown error"
+            raise ToolkitError(f"{action} failed ({detail}). {otherwise}") from None
         raise
 
 

@@ -7,6 +7,7 @@ Command construction is pure (``command(...)``) so tasks can be tested with ``in
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -38,12 +39,18 @@ def out_dir(cfg: EnvConfig | None) -> Path:
     return CDK_OUT if cfg is None else CDK_OUT / cfg.name
 
 
-def command(verb: str, *args: str, cfg: EnvConfig | None = None, output: Path | None = None) -> str:
+def command(
+    verb: str, *args: str, cfg: EnvConfig | None = None, output: Path | None = None, app: Path | None = None
+) -> str:
+    """``app``: an already synthesized cloud assembly to use as is (no synth; what was checked is what deploys)."""
     parts = [cli(), verb, *BASE_FLAGS]
     if cfg is not None:
         parts += ["-c", f"env={cfg.name}"]
-    # bootstrap too: with a cdk.json present the CLI synthesizes the app, and must not share cdk.out with another run
-    parts += ["--output", str((output or out_dir(cfg)).relative_to(ROOT))]
+    if app is not None:
+        parts += ["--app", str(app.relative_to(ROOT))]
+    else:
+        # bootstrap too: with a cdk.json the CLI synthesizes the app, and must not share cdk.out with another run
+        parts += ["--output", str((output or out_dir(cfg)).relative_to(ROOT))]
     parts += list(args)
     return " ".join(shlex.quote(p) for p in parts)
 
@@ -65,15 +72,16 @@ def run(
     *args: str,
     cfg: EnvConfig | None = None,
     output: Path | None = None,
+    app: Path | None = None,
     hide: str | None = None,
     warn: bool = False,
 ):
     """Run one CDK CLI command from the repository root; its own output goes to stderr."""
     from tmkit.lambda_build import ensure_layer
 
-    if verb in ("synth", "diff", "deploy", "destroy"):
+    if app is None and verb in ("synth", "diff", "deploy", "destroy"):
         ensure_layer()  # the Lambda's dependency layer; a no-op when already built for these requirements
-    cmd = command(verb, *args, cfg=cfg, output=output)
+    cmd = command(verb, *args, cfg=cfg, output=output, app=app)
     with c.cd(str(ROOT)):
         return c.run(cmd, env=environment(cfg), hide=hide, warn=warn, in_stream=False, out_stream=sys.stderr)
 
@@ -94,3 +102,10 @@ def unacknowledged(assembly_dir: Path | str) -> list[str]:
                     f"{violation.get('description', '').strip()}"
                 )
     return sorted(findings)
+
+
+def differences(result) -> int | None:
+    """Stacks with differences that ``cdk diff`` reported in its summary line; None when it printed none."""
+    text = f"{getattr(result, 'stdout', '') or ''}\n{getattr(result, 'stderr', '') or ''}"
+    found = re.findall(r"Number of stacks with differences:\s*(\d+)", text)
+    return int(found[-1]) if found else None

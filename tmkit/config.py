@@ -12,6 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
+from dotenv import dotenv_values
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator, model_validator
 
 from tmkit import naming
@@ -19,6 +20,8 @@ from tmkit.errors import ToolkitError
 from tmkit.paths import ENVS_DIR, ROOT
 
 ENV_NAME_RE = re.compile(r"^[a-z][a-z0-9]{1,15}$")
+# A preview's part of ``BASE-<slug>`` (tmkit/naming.py slugify: lowercase letters, digits, inner dashes).
+PREVIEW_SLUG_RE = re.compile(rf"^[a-z0-9](?:[a-z0-9-]{{0,{naming.SLUG_MAX - 2}}}[a-z0-9])?$")
 REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 ACCOUNT_RE = re.compile(r"^\d{12}$")
 SECRET_KEY_RE = re.compile(r"^[A-Za-z0-9_.+=@-]{1,64}$")
@@ -260,15 +263,11 @@ def load_env(name: str) -> EnvConfig:
 
     Raises ``ToolkitError`` naming the file and field.
     """
-    if "-" in (name or "") and ENV_NAME_RE.fullmatch(name.split("-", 1)[0]):
+    check_env_name(name)
+    if "-" in name:
         from tmkit.preview import find_preview
 
         return find_preview(name)
-    if not ENV_NAME_RE.fullmatch(name or ""):
-        raise ToolkitError(
-            f"unknown environment {name!r}: names are lowercase letters and digits. "
-            f"Available: {', '.join(available_envs()) or '(none)'}"
-        )
     path = envs_dir() / f"{name}.toml"
     if not path.is_file():
         raise ToolkitError(
@@ -302,19 +301,55 @@ def load_env(name: str) -> EnvConfig:
         ) from None
 
 
-def read_dotenv_environment() -> str | None:
-    """``ENVIRONMENT`` from the process, else from the git-ignored root ``.env``; None when unset."""
+def check_env_name(name: str, source: str | None = None) -> str:
+    """Refuse a name that cannot be an environment (empty, blank, a path, capitals...) before anything uses it.
+
+    An empty ``--env ''`` or ``ENVIRONMENT=`` is an error, never a silent fall-back to ``dev``
+    (docs/environments.md, "Choosing the environment").
+    """
+    available = ", ".join(available_envs()) or "(none)"
+    if not name or not name.strip():
+        raise ToolkitError(
+            f"{source or 'the environment name'} is empty ({name!r}): give an environment name "
+            f"(e.g. `--env dev`), or leave it out to use the default. Available: {available}"
+        )
+    base, _, slug = name.partition("-")
+    if not ENV_NAME_RE.fullmatch(base) or (_ and not PREVIEW_SLUG_RE.fullmatch(slug)):
+        origin = f" from {source}" if source else ""
+        raise ToolkitError(
+            f"unknown environment {name!r}{origin}: names are 2 to 16 lowercase letters and digits, "
+            f"starting with a letter (no spaces, dots or slashes), or a preview `BASE-<slug>`. Available: {available}"
+        )
+    return name
+
+
+def _environment_setting() -> tuple[str, str] | None:
+    """``ENVIRONMENT`` and where it was set (process, then the git-ignored root ``.env``); None when unset."""
     value = os.environ.get("ENVIRONMENT")
-    if value:
-        return value
+    if value is not None:
+        return value, "ENVIRONMENT in the shell"
     dotenv = ROOT / ".env"
     if dotenv.is_file():
-        from dotenv import dotenv_values
-
-        return dotenv_values(dotenv).get("ENVIRONMENT") or None
+        value = dotenv_values(dotenv).get("ENVIRONMENT")
+        if value is not None:
+            return value, "ENVIRONMENT in .env"
     return None
 
 
+def read_dotenv_environment() -> str | None:
+    """``ENVIRONMENT`` from the process, else from the git-ignored root ``.env``; None when unset or empty."""
+    setting = _environment_setting()
+    return (setting[0] or None) if setting else None
+
+
 def resolve_env_name(explicit: str | None) -> str:
-    """Task-side selection: ``--env``, else ``ENVIRONMENT`` (process, then ``.env``), else ``dev``."""
-    return explicit or read_dotenv_environment() or "dev"
+    """Task-side selection: ``--env``, else ``ENVIRONMENT`` (process, then ``.env``), else ``dev``.
+
+    A name that is given but empty or malformed is refused (ToolkitError), never replaced by the default.
+    """
+    if explicit is not None:
+        return check_env_name(explicit, "--env")
+    setting = _environment_setting()
+    if setting is not None:
+        return check_env_name(*setting)
+    return "dev"

@@ -39,27 +39,19 @@ class TagPlan:
         return self.inactive + self.unseen
 
 
-def _denied(code: str, action: str) -> ToolkitError:
-    return ToolkitError(
-        f"AWS denied {action} ({code}). Cost allocation tags are an account billing setting: "
-        "run this with credentials of the management (payer) account of your AWS Organization, "
-        "allowed ce:ListCostAllocationTags and ce:UpdateCostAllocationTagsStatus."
-    )
+# What to do when AWS denies a Cost Explorer call (tmkit.aws.aws_errors words the rest).
+DENIED_FIX = (
+    "Cost allocation tags are an account billing setting: run this with credentials of the management "
+    "(payer) account of your AWS Organization, allowed ce:ListCostAllocationTags and "
+    "ce:UpdateCostAllocationTagsStatus."
+)
 
 
 def plan(cfg: EnvConfig, ce=None) -> TagPlan:
     """Which of TAG_KEYS are active, inactive, or not yet known to billing (read only)."""
-    from botocore.exceptions import ClientError
-
     ce = ce or client(cfg, "ce")
-    try:
-        with aws_errors(cfg, "reading the cost allocation tags"):
-            found = ce.list_cost_allocation_tags(TagKeys=list(TAG_KEYS), Type="UserDefined")["CostAllocationTags"]
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
-        if code in ("AccessDeniedException", "AccessDenied"):
-            raise _denied(code, "reading the cost allocation tags") from None
-        raise ToolkitError(f"reading the cost allocation tags failed ({code or exc}). Retry later.") from None
+    with aws_errors(cfg, "reading the cost allocation tags", denied=DENIED_FIX, otherwise="Retry later."):
+        found = ce.list_cost_allocation_tags(TagKeys=list(TAG_KEYS), Type="UserDefined")["CostAllocationTags"]
     status = {t["TagKey"]: t.get("Status") for t in found}
     return TagPlan(
         active=tuple(k for k in TAG_KEYS if status.get(k) == "Active"),
@@ -70,21 +62,13 @@ def plan(cfg: EnvConfig, ce=None) -> TagPlan:
 
 def activate(cfg: EnvConfig, keys: tuple[str, ...], ce=None) -> None:
     """Activate ``keys``; ToolkitError naming each key AWS refused (usually: not seen on a billed resource yet)."""
-    from botocore.exceptions import ClientError
-
     if not keys:
         return
     ce = ce or client(cfg, "ce")
-    try:
-        with aws_errors(cfg, "activating the cost allocation tags"):
-            response = ce.update_cost_allocation_tags_status(
-                CostAllocationTagsStatus=[{"TagKey": k, "Status": "Active"} for k in keys]
-            )
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
-        if code in ("AccessDeniedException", "AccessDenied"):
-            raise _denied(code, "activating the cost allocation tags") from None
-        raise ToolkitError(f"activating the cost allocation tags failed ({code or exc}). Retry later.") from None
+    with aws_errors(cfg, "activating the cost allocation tags", denied=DENIED_FIX, otherwise="Retry later."):
+        response = ce.update_cost_allocation_tags_status(
+            CostAllocationTagsStatus=[{"TagKey": k, "Status": "Active"} for k in keys]
+        )
     errors = response.get("Errors") or []
     if errors:
         failed = "; ".join(f"{e.get('TagKey')}: {e.get('Code')} {e.get('Message') or ''}".strip() for e in errors)

@@ -18,38 +18,48 @@ import tempfile
 from pathlib import Path
 
 from tmkit.errors import ToolkitError
-from tmkit.paths import LAMBDA_DIR, STATE_DIR
+from tmkit.paths import CACHE_DIR, LAMBDA_DIR
 
 REQUIREMENTS = LAMBDA_DIR / "requirements.txt"
-LAYERS_DIR = STATE_DIR / "lambda-layer"
-# Lambda runtime python3.14 on x86_64: wheels only, no bytecode (keeps the asset hash deterministic).
-PIP_OPTIONS = (
-    "--platform",
-    "manylinux2014_x86_64",
-    "--only-binary=:all:",
-    "--python-version",
-    "3.14",
-    "--implementation",
-    "cp",
-    "--no-compile",
-)
+LAYERS_DIR = CACHE_DIR / "lambda-layer"
+RUNTIME_PYTHON = "3.14"  # the Lambda runtime (infra/components/api.py RUNTIME)
+
+
+def pip_options(python_version: str = RUNTIME_PYTHON) -> tuple[str, ...]:
+    """Lambda on x86_64: wheels only, no bytecode (keeps the asset hash deterministic). Another
+    ``python_version`` builds the same layer for another interpreter (the import test on this machine)."""
+    return (
+        "--platform",
+        "manylinux2014_x86_64",
+        "--only-binary=:all:",
+        "--python-version",
+        python_version,
+        "--implementation",
+        "cp",
+        "--no-compile",
+    )
+
+
+PIP_OPTIONS = pip_options()
 BUILD_HINT = "run `inv lambda.build` (or `make setup`) to build it"
 
 
-def layer_key(requirements: Path = REQUIREMENTS) -> str:
+def layer_key(requirements: Path = REQUIREMENTS, python_version: str = RUNTIME_PYTHON) -> str:
     if not requirements.is_file():
         raise ToolkitError(
             f"{requirements} is missing: the API Lambda's dependencies are listed there. "
             "Restore it (one pinned package per line) and retry."
         )
     digest = hashlib.sha256(requirements.read_bytes())
-    digest.update("\0".join(PIP_OPTIONS).encode())
+    digest.update("\0".join(pip_options(python_version)).encode())
     return digest.hexdigest()[:32]
 
 
-def layer_dir(requirements: Path = REQUIREMENTS, layers_dir: Path = LAYERS_DIR) -> Path:
+def layer_dir(
+    requirements: Path = REQUIREMENTS, layers_dir: Path = LAYERS_DIR, python_version: str = RUNTIME_PYTHON
+) -> Path:
     """Where the layer for the current requirements lives (the asset root: it holds ``python/``)."""
-    return layers_dir / layer_key(requirements)
+    return layers_dir / layer_key(requirements, python_version)
 
 
 def require_layer(requirements: Path = REQUIREMENTS, layers_dir: Path = LAYERS_DIR) -> Path:
@@ -63,10 +73,14 @@ def require_layer(requirements: Path = REQUIREMENTS, layers_dir: Path = LAYERS_D
 
 
 def ensure_layer(
-    requirements: Path = REQUIREMENTS, layers_dir: Path = LAYERS_DIR, *, pip: list[str] | None = None
+    requirements: Path = REQUIREMENTS,
+    layers_dir: Path = LAYERS_DIR,
+    *,
+    pip: list[str] | None = None,
+    python_version: str = RUNTIME_PYTHON,
 ) -> Path:
     """Build the layer when missing and return its directory. Idempotent; atomic."""
-    target = layer_dir(requirements, layers_dir)
+    target = layer_dir(requirements, layers_dir, python_version)
     if (target / "python").is_dir():
         return target
     layers_dir.mkdir(parents=True, exist_ok=True)
@@ -80,7 +94,7 @@ def ensure_layer(
             "--no-input",
             "--target",
             str(tmp / "python"),
-            *PIP_OPTIONS,
+            *pip_options(python_version),
             "-r",
             str(requirements),
         ]
@@ -89,7 +103,7 @@ def ensure_layer(
             tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-5:])
             raise ToolkitError(
                 f"building the Lambda dependency layer failed (pip exit {proc.returncode}):\n{tail}\n"
-                f"Check {requirements} (pinned versions with wheels for Python 3.14) and your "
+                f"Check {requirements} (pinned versions with wheels for Python {python_version}) and your "
                 "package index settings, then retry."
             )
         _normalise(tmp)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import stat
 from pathlib import Path
+from secrets import token_hex
 
 from tmkit.aws import aws_errors, client
 from tmkit.config import EnvConfig
@@ -83,12 +84,20 @@ def frontend_vars(cfg: EnvConfig, outputs: dict[str, str]) -> dict[str, str]:
     return values
 
 
+FORMATS = ("env", "json")
+
+
+def check_format(fmt: str) -> str:
+    """Refuse an unknown ``--format`` (called before any AWS call, so the message names the real problem)."""
+    if fmt not in FORMATS:
+        raise ToolkitError(f"unknown format {fmt!r}: use --format env or --format json.")
+    return fmt
+
+
 def render(values: dict[str, str], fmt: str = "env") -> str:
-    if fmt == "json":
+    if check_format(fmt) == "json":
         return json.dumps(values, indent=2, sort_keys=True) + "\n"
-    if fmt == "env":
-        return "".join(f"{k}={_env_quote(v)}\n" for k, v in values.items())
-    raise ToolkitError(f"unknown format {fmt!r}: use --format env or --format json.")
+    return "".join(f"{k}={_env_quote(v)}\n" for k, v in values.items())
 
 
 def render_env(cfg: EnvConfig, outputs: dict[str, str], fmt: str = "env") -> str:
@@ -102,15 +111,84 @@ def _env_quote(value: str) -> str:
     return json.dumps(value)
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temp file and rename: readers never see half a file."""
+# Kernel pseudo-filesystems: never a place for a file the user keeps (writing there is at best an error).
+_PSEUDO_FS = (Path("/proc"), Path("/sys"), Path("/dev"))
+
+
+def _write_error(path: Path, problem: str, fix: str) -> ToolkitError:
+    return ToolkitError(f"cannot write {path}: {problem}. Nothing was written; {fix}.")
+
+
+def check_write_target(path: str | Path, flag: str = "--write") -> Path:
+    """Refuse a target ``write_atomically`` must not touch; called before any AWS call.
+
+    Allowed: a new file in an existing directory, or an existing writable regular file. Refused:
+    an empty path, a directory, a symlink, a device/FIFO/socket, a read-only file, a path under a
+    regular file or in a missing directory (never created), anything under /proc, /sys or /dev.
+    """
+    if not str(path).strip():
+        raise ToolkitError(f"{flag} needs a file path, e.g. `{flag} frontend/.env`.")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fix = f"give {flag} a file path in an existing directory (e.g. frontend/.env)"
+    resolved_parent = path.parent.resolve()
+    if any(resolved_parent == fs or fs in resolved_parent.parents for fs in _PSEUDO_FS) or path.resolve() in _PSEUDO_FS:
+        raise _write_error(path, "it is under /proc, /sys or /dev (kernel pseudo-filesystems)", fix)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        st = path.lstat()
+    except FileNotFoundError:
+        st = None
+    except NotADirectoryError:
+        st = None  # an ancestor is a file: reported below
+    if st is not None:
+        if stat.S_ISLNK(st.st_mode):
+            raise _write_error(path, "it is a symbolic link", f"name the file it points to ({path.resolve()}) instead")
+        if stat.S_ISDIR(st.st_mode):
+            raise _write_error(path, "it is a directory", f"{fix}, such as {path / '.env'}")
+        if not stat.S_ISREG(st.st_mode):
+            raise _write_error(path, "it is not a regular file (a device, FIFO or socket)", fix)
+        if not st.st_mode & stat.S_IWUSR or not os.access(path, os.W_OK):
+            raise _write_error(
+                path, "the file is read-only", f"make it writable (`chmod u+w {path}`) or choose another path"
+            )
+        return path
+    for ancestor in [path.parent, *path.parent.parents]:
+        if ancestor.exists():
+            if not ancestor.is_dir():
+                raise _write_error(path, f"{ancestor} is a file, not a directory", fix)
+            break
+    if not path.parent.is_dir():
+        raise _write_error(
+            path, f"the directory {path.parent} does not exist", f"create it first (`mkdir -p {path.parent}`)"
+        )
+    return path
+
+
+def write_atomically(path: str | Path, text: str, flag: str = "--write") -> None:
+    """Write ``text`` to ``path`` via a temp file in the same directory and a rename: readers never see
+    half a file, and a failure leaves the old file as it was. An existing file keeps its permissions."""
+    path = check_write_target(path, flag)
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        mode = None  # new file: 0o666 minus the umask, as the shell's `>` would create it
+    tmp = path.parent / f".{path.name}.{token_hex(6)}.tmp"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            if mode is not None:
+                os.fchmod(fd, mode)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fd = None
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+        finally:
+            if fd is not None:
+                os.close(fd)
         os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise _write_error(path, exc.strerror or str(exc), "check the path and its permissions, then retry") from None
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise

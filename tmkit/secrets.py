@@ -14,18 +14,18 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import getpass as _getpass
 import json
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TextIO
 
-from tmkit.aws import aws_errors, client
+from tmkit.api_contract import PLACEHOLDER_FIELD, PLACEHOLDER_VALUE
+from tmkit.aws import aws_errors, client, error_code
 from tmkit.config import EnvConfig
 from tmkit.errors import ToolkitError
+from tmkit.ui import read_hidden
 
-PLACEHOLDER_FIELD, PLACEHOLDER_VALUE = "tmkit", "unseeded"
 MAX_VALUE_BYTES = 65536  # Secrets Manager's limit for SecretString
 
 SEEDED, UNSEEDED, MISSING, DELETED = "seeded", "unseeded", "missing", "scheduled for deletion"
@@ -77,23 +77,24 @@ def read_value(
 ) -> str:
     """The value to store: from ``from_file``, else piped standard input, else a hidden prompt (asked twice).
 
-    Exactly one trailing newline is removed from a file or piped input. Empty values are refused.
+    Exactly one trailing newline is removed from a file or piped input. Empty values, values over
+    ``MAX_VALUE_BYTES`` (read with that bound: ``< /dev/zero`` stops at once), NUL bytes and invalid
+    UTF-8 are refused, with messages that never quote the value.
     """
-    from tmkit.ui import read_hidden
-
     value, source = read_hidden(
-        f"value for {key}", flag="--from-file", from_file=from_file, stdin=stdin, prompt=prompt or _getpass.getpass
+        f"value for {key}",
+        flag="--from-file",
+        from_file=from_file,
+        stdin=stdin,
+        prompt=prompt,
+        max_bytes=MAX_VALUE_BYTES,
+        limit_name="Secrets Manager's limit",
     )
     if not value.strip():
         raise ToolkitError(
             f"the value for {key} from {source} is empty. Nothing was changed. Pipe the value in "
             f'(`printf %s "$VALUE" | inv secrets.put ... {key}`), type it at the prompt, '
             "or use --from-file PATH."
-        )
-    if len(value.encode("utf-8")) > MAX_VALUE_BYTES:
-        raise ToolkitError(
-            f"the value for {key} is larger than Secrets Manager's limit of {MAX_VALUE_BYTES} bytes. "
-            "Nothing was changed; store a smaller value."
         )
     if is_placeholder(value):
         raise ToolkitError(
@@ -129,38 +130,33 @@ class PutResult:
 
 def put(cfg: EnvConfig, key: str, value: str) -> PutResult:
     """Write ``value`` as the new current version of ``key``'s secret. The secret must already exist."""
-    from botocore.exceptions import ClientError
-
     require_declared(cfg, key)
     name = cfg.secret_name(key)
     sm = client(cfg, "secretsmanager")
-    try:
-        with aws_errors(cfg, f"writing secret {name}"), _no_wire_logging():
-            if sm.describe_secret(SecretId=name).get("DeletedDate"):
-                raise ToolkitError(
-                    f"secret {name} is scheduled for deletion (was the stack destroyed?). Nothing "
-                    "was changed. If the stack is deployed, restore it with `aws secretsmanager "
-                    f"restore-secret --secret-id {name}`; if it was destroyed, remove the name with "
-                    f"`aws secretsmanager delete-secret --secret-id {name} "
-                    f"--force-delete-without-recovery`, then `inv deploy --env {cfg.name}`."
-                )
-            response = sm.put_secret_value(SecretId=name, SecretString=value)
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
-        if code == "ResourceNotFoundException":
+    not_found = (
+        f"secret {name} does not exist: the stack {cfg.stack_name} is not deployed, or was "
+        f"deployed before {key} was declared. Nothing was changed; {_deploy_hint(cfg)}, "
+        "then run this command again."
+    )
+    with (
+        aws_errors(
+            cfg,
+            f"writing secret {name}",
+            codes={"ResourceNotFoundException": not_found},
+            denied="Use credentials allowed secretsmanager:DescribeSecret and PutSecretValue on it and retry.",
+            otherwise="Check the secret in the AWS console and retry.",
+        ),
+        _no_wire_logging(),
+    ):
+        if sm.describe_secret(SecretId=name).get("DeletedDate"):
             raise ToolkitError(
-                f"secret {name} does not exist: the stack {cfg.stack_name} is not deployed, or was "
-                f"deployed before {key} was declared. Nothing was changed; {_deploy_hint(cfg)}, "
-                "then run this command again."
-            ) from None
-        if code in ("AccessDeniedException", "AccessDenied"):
-            raise ToolkitError(
-                f"AWS denied writing secret {name}. Use credentials allowed "
-                "secretsmanager:DescribeSecret and PutSecretValue on it and retry."
-            ) from None
-        raise ToolkitError(
-            f"writing secret {name} failed ({code or 'unknown error'}). Check the secret in the AWS console and retry."
-        ) from None
+                f"secret {name} is scheduled for deletion (was the stack destroyed?). Nothing "
+                "was changed. If the stack is deployed, restore it with `aws secretsmanager "
+                f"restore-secret --secret-id {name}`; if it was destroyed, remove the name with "
+                f"`aws secretsmanager delete-secret --secret-id {name} "
+                f"--force-delete-without-recovery`, then `inv deploy --env {cfg.name}`."
+            )
+        response = sm.put_secret_value(SecretId=name, SecretString=value)
     return PutResult(key=key, name=name, version_id=response["VersionId"])
 
 
@@ -195,7 +191,7 @@ def _status(cfg: EnvConfig, sm, key: str) -> SecretStatus:
     try:
         meta = sm.describe_secret(SecretId=name)
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+        if error_code(exc) == "ResourceNotFoundException":
             return SecretStatus(key, name, MISSING)
         raise
     changed = meta.get("LastChangedDate") or meta.get("CreatedDate")
@@ -206,7 +202,7 @@ def _status(cfg: EnvConfig, sm, key: str) -> SecretStatus:
     try:
         current = sm.get_secret_value(SecretId=name)
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":  # no AWSCURRENT version
+        if error_code(exc) == "ResourceNotFoundException":  # no AWSCURRENT version
             return SecretStatus(key, name, UNSEEDED, changed)
         raise
     state = UNSEEDED if is_placeholder(current.get("SecretString")) else SEEDED
@@ -216,23 +212,17 @@ def _status(cfg: EnvConfig, sm, key: str) -> SecretStatus:
 
 def statuses(cfg: EnvConfig) -> list[SecretStatus]:
     """One status per key declared in the env file, in declaration order. Reads values, returns none."""
-    from botocore.exceptions import ClientError
-
     sm = client(cfg, "secretsmanager")
-    try:
-        with aws_errors(cfg, f"reading the secrets of {cfg.stack_name}"), _no_wire_logging():
-            return [_status(cfg, sm, key) for key in cfg.secrets]
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
-        if code in ("AccessDeniedException", "AccessDenied"):
-            raise ToolkitError(
-                f"AWS denied reading the secrets of {cfg.stack_name}. Use credentials allowed "
-                "secretsmanager:DescribeSecret and GetSecretValue on them and retry."
-            ) from None
-        raise ToolkitError(
-            f"reading the secrets of {cfg.stack_name} failed ({code or 'unknown error'}). "
-            "Retry, and check them in the AWS console."
-        ) from None
+    with (
+        aws_errors(
+            cfg,
+            f"reading the secrets of {cfg.stack_name}",
+            denied="Use credentials allowed secretsmanager:DescribeSecret and GetSecretValue on them and retry.",
+            otherwise="Retry, and check them in the AWS console.",
+        ),
+        _no_wire_logging(),
+    ):
+        return [_status(cfg, sm, key) for key in cfg.secrets]
 
 
 def table_rows(items: list[SecretStatus]) -> list[tuple[str, str, str, str]]:

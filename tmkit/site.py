@@ -1,4 +1,4 @@
-"""The frontend distribution's behaviour as data: SPA routing, security headers, error pages.
+"""The frontend distribution's behaviour as data: hidden paths, SPA routing, security headers, error pages.
 
 One place for what CloudFront does in front of the SPA bucket. The CDK construct
 (infra/components/frontend_hosting.py) builds the CloudFront Function, response headers policy and
@@ -8,20 +8,38 @@ serves the bucket from the emulator. Pure data and functions: no AWS, no CDK imp
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 # ---- routing ---------------------------------------------------------------------------------------
 INDEX = "/index.html"  # the app shell (also CloudFront's default root object)
 
-# Viewer-request function: a path whose last segment has no "." is a client-side route and gets
-# the app shell; anything that looks like a file goes to S3 unchanged, so a missing asset is a
-# real 404 (never index.html served as JavaScript). Limitation: a route segment containing a dot
-# (e.g. /users/jane.doe) is treated as a file. ``spa_rewrite`` below is the same rule in Python.
+# Viewer-request function:
+# 1. Release records are never served: a path with a segment ``_releases`` (where tmkit/publish.py keeps
+#    each release's manifest, the publish history and rollback copies) answers 404 from the function,
+#    before the cache and the bucket. The path is percent-decoded first (S3 decodes it too, so
+#    ``/%5Freleases/state.json`` is the same key); a path that does not decode is a 404 as well.
+# 2. SPA routing: a path whose last segment has no "." is a client-side route and gets the app shell;
+#    anything that looks like a file goes to S3 unchanged, so a missing asset is a real 404 (never
+#    index.html served as JavaScript). Limitation: a route segment containing a dot (e.g.
+#    /users/jane.doe) is treated as a file.
+# ``viewer_request`` below is the same function in Python (same input, same output); docs/frontend.md.
+HIDDEN_SEGMENT = "_releases"
 SPA_ROUTING_JS = """\
 function handler(event) {
   var request = event.request;
   var uri = request.uri;
+  var path;
+  try {
+    path = decodeURIComponent(uri);
+  } catch (e) {
+    return { statusCode: 404, statusDescription: 'Not Found' };
+  }
+  if (('/' + path + '/').indexOf('/_releases/') !== -1) {
+    return { statusCode: 404, statusDescription: 'Not Found' };
+  }
   var last = uri.substring(uri.lastIndexOf('/') + 1);
   if (last.indexOf('.') === -1) {
     request.uri = '/index.html';
@@ -29,12 +47,29 @@ function handler(event) {
   return request;
 }
 """
+_MALFORMED_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 def spa_rewrite(uri: str) -> str:
-    """The URI the origin is asked for: ``SPA_ROUTING_JS`` in Python (same input, same output)."""
+    """The URI the origin is asked for (rule 2 of ``SPA_ROUTING_JS``)."""
     last = uri[uri.rfind("/") + 1 :]
     return INDEX if "." not in last else uri
+
+
+def is_hidden(uri: str) -> bool:
+    """Rule 1 of ``SPA_ROUTING_JS``: True when the function answers 404 for this (percent-encoded) URI."""
+    if _MALFORMED_ESCAPE.search(uri):
+        return True  # decodeURIComponent throws
+    try:
+        path = unquote(uri, errors="strict")
+    except UnicodeDecodeError:
+        return True
+    return f"/{HIDDEN_SEGMENT}/" in f"/{path}/"
+
+
+def viewer_request(uri: str) -> str | None:
+    """``SPA_ROUTING_JS`` in Python: the URI the origin is asked for, or None for the function's 404."""
+    return None if is_hidden(uri) else spa_rewrite(uri)
 
 
 # ---- error pages -----------------------------------------------------------------------------------

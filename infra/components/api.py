@@ -19,21 +19,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from tmkit.api_contract import ALLOWED_ORIGIN, ROUTES, function_environment
+
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 STAGE = "api"
-# Every route the handler serves. /health is public; the rest need a Cognito ID token.
-PUBLIC_ROUTES = ("health",)
-PRIVATE_ROUTES = (
-    "me",
-    "tasks",
-    "tasks/{id}",
-    "milestones",
-    "milestones/{id}",
-    "drivers",
-    "drivers/{id}",
-    "integrations/status",
-    "integrations/{key}",
-)
+# The API function's memory (MB). benchmarks/lambda_memory.py reads it: 1,000 users must stay under half.
+MEMORY_SIZE_MB = 256
 ITEM_ACTIONS = (
     "dynamodb:GetItem",
     "dynamodb:PutItem",
@@ -98,7 +89,7 @@ class Api(Construct):
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
             mfa=cognito.Mfa.OPTIONAL,
             mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
-            deletion_protection=removal_policy == RemovalPolicy.RETAIN,
+            deletion_protection=removal_policy != RemovalPolicy.DESTROY,
             removal_policy=removal_policy,
         )
         self.user_pool.node.default_child.override_logical_id("UserPool")
@@ -183,18 +174,17 @@ class Api(Construct):
             layers=[layer],
             role=self.role,
             log_group=self.log_group,
-            memory_size=256,
+            memory_size=MEMORY_SIZE_MB,
             timeout=Duration.seconds(10),
-            environment={
-                "TABLE_NAME": table_name,
-                "DATA_ACCESS_ROLE_ARN": self.data_role.role_arn,
-                "SECRETS_PREFIX": secrets_prefix,
-                "SECRET_KEYS": ",".join(secret_keys),
-                "SECRET_MAX_AGE_SECONDS": str(secret_max_age_seconds),
-                "ENVIRONMENT": environment_name,
-                "POWERTOOLS_SERVICE_NAME": "timemanagement-api",
-                "LOG_LEVEL": "INFO",
-            },
+            # The names are defined once, in tmkit/api_contract.py (``inv local.serve`` sets the same ones).
+            environment=function_environment(
+                table_name=table_name,
+                data_access_role_arn=self.data_role.role_arn,
+                secrets_prefix=secrets_prefix,
+                secret_keys=secret_keys,
+                secret_max_age_seconds=secret_max_age_seconds,
+                environment_name=environment_name,
+            ),
         )
 
         # CDK makes the function depend on its role although `Role: GetAtt` already orders them.
@@ -286,20 +276,22 @@ class Api(Construct):
         authorizer = apigw.CognitoUserPoolsAuthorizer(self, "Authorizer", cognito_user_pools=[self.user_pool])
         integration = apigw.LambdaIntegration(self.function, allow_test_invoke=False)
         self.resources: list[apigw.Resource] = []
-        for path in PUBLIC_ROUTES + PRIVATE_ROUTES:
-            resource = self.rest_api.root.resource_for_path(path)
-            params = {f"method.request.path.{p.strip('{}')}": True for p in path.split("/") if p.startswith("{")}
-            if path in PUBLIC_ROUTES:
-                resource.add_method("GET", integration, request_validator=validator)
-            else:
-                resource.add_method(
-                    "ANY",
-                    integration,
-                    request_validator=validator,
-                    request_parameters=params or None,
-                    authorizer=authorizer,
-                    authorization_type=apigw.AuthorizationType.COGNITO,
-                )
+        # One resource per route of tmkit/api_contract.py (``inv local.serve`` routes with the same table).
+        for route in ROUTES:
+            resource = self.rest_api.root.resource_for_path(route.path)
+            params = {f"method.request.path.{p.strip('{}')}": True for p in route.segments if p.startswith("{")}
+            for method in route.methods:
+                if route.public:
+                    resource.add_method(method, integration, request_validator=validator)
+                else:
+                    resource.add_method(
+                        method,
+                        integration,
+                        request_validator=validator,
+                        request_parameters=params or None,
+                        authorizer=authorizer,
+                        authorization_type=apigw.AuthorizationType.COGNITO,
+                    )
             self.resources.append(resource)
         self.api_origin = f"https://{self.rest_api.rest_api_id}.execute-api.{region}.amazonaws.com"
         self.cognito_origin = f"https://cognito-idp.{region}.amazonaws.com"
@@ -320,7 +312,7 @@ class Api(Construct):
             self.rest_api.add_gateway_response(
                 kind, type=rtype, response_headers={"Access-Control-Allow-Origin": f"'{origin}'", "Vary": "'Origin'"}
             )
-        self.function.add_environment("ALLOWED_ORIGIN", origin)
+        self.function.add_environment(ALLOWED_ORIGIN, origin)
 
 
 def _log_group(scope: Construct, id: str, retention_days: int, **kwargs) -> logs.LogGroup:

@@ -15,7 +15,9 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-UNSEEDED_TEMPLATE = '{"tmkit":"unseeded"}'
+from tmkit.api_contract import PLACEHOLDER_TEMPLATE
+
+UNSEEDED_TEMPLATE = PLACEHOLDER_TEMPLATE  # defined once, in tmkit/api_contract.py
 
 
 def logical_id(key: str) -> str:

@@ -16,7 +16,7 @@ TAG_KEY = "environment"
 
 
 def amount_string(value: float) -> str:
-    """Budgets' Amount as a plain decimal string ("25", "12.5"); the emulator only accepts strings."""
+    """A plain decimal string ("25", "12.5"), as the anomaly subscription's threshold values are written."""
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
@@ -53,12 +53,12 @@ class CostGuardrails(Construct):
                 budget_name=names["budget"],
                 budget_type="COST",
                 time_unit="MONTHLY",
+                # A number, as AWS::Budgets::Budget Spend.Amount is typed; the emulator adapter makes it a string.
                 budget_limit=budgets.CfnBudget.SpendProperty(amount=monthly_limit_usd, unit="USD"),
                 cost_filters={"TagKeyValue": [f"user:{TAG_KEY}${environment_name}"]},
             ),
             notifications_with_subscribers=[notify("ACTUAL", 80), notify("FORECASTED", 100)],
         )
-        self.budget.add_property_override("Budget.BudgetLimit.Amount", amount_string(monthly_limit_usd))
 
         self.anomaly_monitor = None
         if anomaly_monitor:

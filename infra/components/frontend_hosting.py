@@ -50,7 +50,7 @@ class FrontendHosting(Construct):
             self,
             "SpaRouting",
             function_name=names["spa_function"],
-            comment="SPA routing: extension-less paths -> /index.html",
+            comment="SPA routing: extension-less paths -> /index.html; _releases/ paths -> 404",
             code=cloudfront.FunctionCode.from_inline(site.SPA_ROUTING_JS),
             runtime=cloudfront.FunctionRuntime.JS_2_0,
         )

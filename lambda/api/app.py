@@ -129,6 +129,17 @@ def not_found(entity: Entity) -> NotFoundError:
     return NotFoundError(f"no such {entity.kind.lower()}")
 
 
+def check_references(sub: str, entity: Entity, values: dict) -> None:
+    """Every id an item points at (a task's ``milestoneId``) names one of the caller's own items: looked up in
+    the caller's partition only, so another user's id is refused exactly like one that never existed."""
+    for field, kind in entity.references:
+        ref = values.get(field)
+        if ref is not None and deps().store.get(sub, kind, ref) is None:
+            raise InvalidInput(
+                f"{field} names no {kind.lower()} of yours", [{"field": field, "message": f"no such {kind.lower()}"}]
+            )
+
+
 # ---- routes ---------------------------------------------------------------------------------
 @app.get("/health")
 def health():
@@ -153,6 +164,7 @@ def register(entity: Entity) -> None:
     def create():
         sub = caller()
         values = attributes(parse_body(entity.model, app.current_event.body))
+        check_references(sub, entity, values)
         return json_response(201, deps().store.create(sub, entity.kind, new_id(), values))
 
     def list_items():
@@ -173,6 +185,7 @@ def register(entity: Entity) -> None:
         if not is_id(item_id):
             raise not_found(entity)
         values = attributes(parse_body(entity.model, app.current_event.body))
+        check_references(sub, entity, values)
         updated = deps().store.replace(sub, entity.kind, item_id, values)
         if updated is None:
             raise not_found(entity)

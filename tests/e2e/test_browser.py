@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_localserve import emulator_env, free_port, make_local_stack
+from tests.helpers import INV, free_port
+from tests.integration.test_localserve import emulator_env, make_local_stack
 from tmkit import paths
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -40,11 +41,6 @@ EMAIL = "browser@example.com"
 PASSWORD = "Browser-Test-Pw-7!"
 TASK = "Plan the quarterly review"
 TIMEOUT_MS = 20_000  # an upper bound for each wait, not a speed claim
-# The tasks under test, wired as the lead wires them into the "local" collection.
-PROGRAM = (
-    "import sys; from invoke import Collection, Program; from tmkit.tasks import local_serve; "
-    "Program(namespace=Collection(Collection('local', local_serve.serve, local_serve.user))).run(sys.argv[1:])"
-)
 
 
 def require_chromium() -> None:
@@ -108,17 +104,18 @@ def served(tmp_path_factory):
         dist = build_spa(cfg, outputs, tmp / "dist")
         publish.publish(client(cfg, "s3"), None, outputs["FrontendBucketName"], None, dist)
         subprocess.run(
-            [sys.executable, "-c", PROGRAM, "inv", "local.user", "--env", cfg.name, EMAIL],
+            [*INV, "local.user", "--env", cfg.name, EMAIL],  # the real tasks.py namespace
             input=PASSWORD + "\n",
             text=True,
             env=tmkit_env(cfg),
+            cwd=paths.ROOT,
             check=True,
             timeout=120,
             capture_output=True,
         )
         port = free_port()
         proc = subprocess.Popen(
-            [sys.executable, "-c", PROGRAM, "inv", "local.serve", "--env", cfg.name, "--port", str(port)],
+            [*INV, "local.serve", "--env", cfg.name, "--port", str(port)],
             env=tmkit_env(cfg),
             cwd=paths.ROOT,
             stdout=subprocess.PIPE,

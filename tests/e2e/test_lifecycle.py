@@ -18,15 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import free_port
+from tests.helpers import INV, free_port
 from tmkit.paths import ENVS_DIR, ROOT
 
 pytestmark = pytest.mark.e2e
-INV = (
-    [str(ROOT / ".venv" / "bin" / "inv")]
-    if (ROOT / ".venv" / "bin" / "inv").exists()
-    else [sys.executable, "-m", "invoke"]
-)
 CLI_TIMEOUT = 300
 
 
@@ -167,6 +162,39 @@ def test_outputs_name_real_resources_with_the_configured_properties(world):
     assert f"VITE_USER_POOL_ID={out['UserPoolId']}" in lines
 
 
+def test_an_api_call_through_local_serve_appears_in_inv_logs(world):
+    """The deployed stack's log group outputs name groups the emulator has; local.serve writes there, `inv logs`
+    reads them (docs/deploying.md, "The daily loop")."""
+    import urllib.request
+
+    cli, _ = world
+    port = free_port()
+    server = cli.popen("local.serve", "--env", "e2ea", "--port", str(port))
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        deadline, answer = time.monotonic() + 60, None
+        while answer is None and time.monotonic() < deadline and server.poll() is None:
+            try:
+                with opener.open(f"http://127.0.0.1:{port}/api/health", timeout=10) as resp:
+                    answer = json.loads(resp.read())
+            except OSError:
+                time.sleep(0.2)
+        assert answer == {"status": "ok", "environment": "e2ea"}, server.poll()
+        lines = cli("logs", "--env", "e2ea", "--since", "5m").stdout.splitlines()
+        assert any(" ACCESS " in line and "GET /health" in line and " 200 " in line for line in lines), lines
+        assert any(line.split()[1] == "REPORT" for line in lines), lines
+        raw = [json.loads(line) for line in cli("logs", "--env", "e2ea", "--json").stdout.splitlines()]
+        out = outputs(cli, "e2ea")
+        assert {e["logGroupName"] for e in raw} == {out["ApiLogGroupName"], out["ApiAccessLogGroupName"]}
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
 def test_outputs_env_write_is_atomic_and_only_on_success(world, tmp_path):
     cli, _ = world
     target = tmp_path / "frontend.env"
@@ -186,6 +214,55 @@ def test_second_deploy_changes_nothing(world):
     after = cf.describe_stacks(StackName="TimeManagement-e2ea")["Stacks"][0]
     assert after.get("LastUpdatedTime") == before.get("LastUpdatedTime")
     assert after["Outputs"] == before["Outputs"]
+
+
+def test_watch_deploys_an_env_file_change_then_rebuilds_the_spa(world, tmp_path, monkeypatch):
+    """`inv watch` on the emulator, infrastructure kind: a saved envs/<env>.toml is a full deploy (never a hotswap),
+    then frontend/.env is rewritten from the outputs and, since it changed, the SPA is built and published.
+    The SPA is a copy (paths.FRONTEND_DIR points at it): the repository's frontend/ is not written."""
+    import threading
+
+    from invoke import Config, Context
+
+    from tests.integration.test_watch_localserve import copy_repo
+    from tmkit import paths, watch
+    from tmkit.watch_actions import Actions
+
+    cli, cfgs = world
+    cfg = cfgs["e2ea"]
+    front = copy_repo(tmp_path)
+    monkeypatch.setattr(paths, "FRONTEND_DIR", front)
+    env_file = Path(os.environ["TM_ENVS_DIR"]) / "e2ea.toml"
+    said: list[str] = []
+    done = threading.Event()
+    actions = Actions(Context(Config(overrides={"run": {"in_stream": False}})), cfg, port=free_port(), say=said.append)
+    thread = threading.Thread(
+        target=watch.run,
+        args=(cfg, actions),
+        kwargs={"root": tmp_path, "env_file": env_file, "say": said.append, "stop": done.is_set},
+        daemon=True,
+    )
+    thread.start()
+    try:
+        time.sleep(1.0)  # the first snapshot
+        text = env_file.read_text()
+        assert "log_retention_days = 7\n" in text
+        env_file.write_text(text.replace("log_retention_days = 7\n", "log_retention_days = 30\n"))
+        deadline = time.monotonic() + CLI_TIMEOUT
+        while not any(line.startswith(("done in", "failed:")) for line in said) and time.monotonic() < deadline:
+            time.sleep(0.5)
+    finally:
+        done.set()
+        thread.join(timeout=30)
+    assert any(line.startswith("done in") for line in said), said
+    assert any(line.startswith("infra changed: full deploy, then rewrite frontend/.env") for line in said), said
+    out = outputs(cli, "e2ea")
+    groups = aws(cfg, "logs").describe_log_groups(logGroupNamePrefix=out["ApiLogGroupName"])["logGroups"]
+    assert groups[0]["retentionInDays"] == 30  # deployed
+    assert f"VITE_USER_POOL_ID={out['UserPoolId']}" in (front / ".env").read_text()
+    assert any(line.startswith("release ") and line.endswith("is live") for line in said), said
+    index = aws(cfg, "s3").get_object(Bucket=out["FrontendBucketName"], Key="index.html")["Body"].read()
+    assert b'<div id="root">' in index
 
 
 def test_destroy_leaves_nothing(world):

@@ -57,7 +57,9 @@ def test_cfn_lint_clean(assembly):
     templates = sorted(outdir.glob("*.template.json"))
     assert len(templates) == len(ENV_NAMES)
     cfn_lint = Path(PYTHON).parent / "cfn-lint"
-    proc = subprocess.run([str(cfn_lint), *map(str, templates)], capture_output=True, text=True, timeout=300)
+    # strict E3012: a value of the wrong type (a string where CloudFormation documents a number) fails too
+    args = [str(cfn_lint), *map(str, templates), "--configure-rule", "E3012:strict=true"]
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 

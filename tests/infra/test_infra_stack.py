@@ -1,4 +1,5 @@
-"""The synthesized stack of every environment file, against FR-1..FR-6 and the house rules."""
+"""The synthesized stack of every environment file, against the stack's requirements (docs/architecture.md,
+docs/decisions.md) and the house rules."""
 
 from __future__ import annotations
 
@@ -8,23 +9,10 @@ import aws_cdk as cdk
 from aws_cdk.assertions import Match
 
 from infra.components.app_secrets import UNSEEDED_TEMPLATE, logical_id
+from tests.helpers import STACK_OUTPUTS
+from tmkit.api_contract import ROUTES
 from tmkit.site import NOT_FOUND_PAGE, SERVER_ERROR_PAGE, SPA_ROUTING_JS
 
-CONTRACT_OUTPUTS = {
-    "ApiUrl",
-    "UserPoolId",
-    "UserPoolClientId",
-    "Region",
-    "DistributionId",
-    "DistributionDomainName",
-    "SiteUrl",
-    "FrontendBucketName",
-    "TableName",
-    "SecretNames",
-    "DataAccessRoleArn",
-    "ApiFunctionName",
-    "EnvironmentName",
-}
 LAMBDA_ENV_VARS = {
     "TABLE_NAME",
     "DATA_ACCESS_ROLE_ARN",
@@ -38,7 +26,21 @@ LAMBDA_ENV_VARS = {
 
 
 def deletion(cfg) -> str:
+    return "RetainExceptOnCreate" if cfg.removal_policy == "retain" else "Delete"
+
+
+def replace_policy(cfg) -> str:
     return "Retain" if cfg.removal_policy == "retain" else "Delete"
+
+
+def test_retained_resources_roll_back_on_a_failed_first_create_and_survive_everything_else(env):
+    """Every stateful resource of a retain env: RetainExceptOnCreate + UpdateReplacePolicy Retain."""
+    stateful = ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SecretsManager::Secret", "AWS::Cognito::UserPool")
+    found = {lid: r for t in stateful for lid, r in env.of_type(t).items()}
+    assert {r["Type"] for r in found.values()} == set(stateful)
+    for lid, resource in found.items():
+        assert resource["DeletionPolicy"] == deletion(env.cfg), lid
+        assert resource["UpdateReplacePolicy"] == replace_policy(env.cfg), lid
 
 
 def test_stack_identity(env):
@@ -68,7 +70,8 @@ def test_table(env):
     assert props["SSESpecification"] == {"SSEEnabled": True}
     assert "KMSMasterKeyId" not in props["SSESpecification"]  # AWS-managed key
     assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is env.cfg.pitr
-    assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == deletion(env.cfg)
+    assert table["DeletionPolicy"] == deletion(env.cfg)
+    assert table["UpdateReplacePolicy"] == replace_policy(env.cfg)
 
 
 def test_pitr_only_in_prod():
@@ -315,23 +318,18 @@ def test_api(env):
         for m in env.of_type("AWS::ApiGateway::Method").values()
     }
     assert methods[("/health", "GET")]["AuthorizationType"] == "NONE"
-    for path in (
-        "/me",
-        "/tasks",
-        "/tasks/{id}",
-        "/milestones",
-        "/milestones/{id}",
-        "/drivers",
-        "/drivers/{id}",
-        "/integrations/status",
-        "/integrations/{key}",
-    ):
+    for route in ROUTES:  # the one route table (tmkit/api_contract.py), which `inv local.serve` also routes with
+        if route.public:
+            continue
+        path = "/" + route.path
         m = methods[(path, "ANY")]
         assert m["AuthorizationType"] == "COGNITO_USER_POOLS" and m["AuthorizerId"] == {"Ref": auth_id}
         assert m["RequestValidatorId"] == {"Ref": validator_id}
         assert (path, "OPTIONS") in methods  # CORS preflight for the SPA
     non_options = {k: v for k, v in methods.items() if k[1] != "OPTIONS"}
-    assert {k for k, v in non_options.items() if v["AuthorizationType"] == "NONE"} == {("/health", "GET")}
+    assert set(non_options) == {("/" + r.path, m) for r in ROUTES for m in r.methods}
+    public = {("/" + r.path, m) for r in ROUTES if r.public for m in r.methods}
+    assert {k for k, v in non_options.items() if v["AuthorizationType"] == "NONE"} == public == {("/health", "GET")}
 
 
 def test_cognito(env):
@@ -358,7 +356,7 @@ def test_budget(env):
     _, budget = env.one("AWS::Budgets::Budget")
     data = budget["Properties"]["Budget"]
     assert data["BudgetType"] == "COST" and data["TimeUnit"] == "MONTHLY"
-    assert isinstance(data["BudgetLimit"]["Amount"], str)  # the emulator accepts only strings
+    assert isinstance(data["BudgetLimit"]["Amount"], (int, float))  # Spend.Amount is a Number (cfn-lint E3012)
     assert float(data["BudgetLimit"]["Amount"]) == env.cfg.budget.monthly_limit_usd
     assert data["BudgetLimit"]["Unit"] == "USD"
     assert data["CostFilters"] == {"TagKeyValue": [f"user:environment${env.cfg.name}"]}
@@ -378,13 +376,20 @@ def test_budget(env):
 
 def test_outputs(env):
     outputs = env.json["Outputs"]
-    assert set(outputs) >= CONTRACT_OUTPUTS
+    assert set(outputs) >= STACK_OUTPUTS
     assert outputs["EnvironmentName"]["Value"] == env.cfg.name
     assert outputs["SecretNames"]["Value"] == ",".join(f"TimeManagement-{env.cfg.name}/{k}" for k in env.cfg.secrets)
     assert outputs["TableName"]["Value"] == {"Ref": "DataTable"}
     assert outputs["FrontendBucketName"]["Value"] == {"Ref": "FrontendBucket"}
     assert outputs["UserPoolId"]["Value"] == {"Ref": "UserPool"}
     assert outputs["UserPoolClientId"]["Value"] == {"Ref": "UserPoolClient"}
+    # `inv logs` reads the groups these name (docs/deploying.md, "The daily loop").
+    groups = env.of_type("AWS::Logs::LogGroup")
+    function_group = outputs["ApiLogGroupName"]["Value"]["Ref"]
+    assert groups[function_group]["Properties"]["LogGroupName"] == f"/aws/lambda/TimeManagement-{env.cfg.name}-api"
+    _, stage = env.one("AWS::ApiGateway::Stage")
+    access_group = outputs["ApiAccessLogGroupName"]["Value"]["Ref"]
+    assert stage["Properties"]["AccessLogSetting"]["DestinationArn"] == {"Fn::GetAtt": [access_group, "Arn"]}
     assert "Export" not in json.dumps(outputs)  # nothing shared between environments
     env.template.has_output("SiteUrl", {"Value": {"Fn::Join": ["", ["https://", Match.any_value()]]}})
 
@@ -441,3 +446,17 @@ def test_no_custom_resources(env):
         env.stack.resolve(env.stack.api.function.node.default_child.logical_id)
     ]  # no provider Lambdas
     assert "AWS::CDK::Metadata" not in types
+
+
+def test_bucket_name_length_holds_when_the_account_is_not_pinned():
+    """An unpinned account is a token at synth time: the name is fitted as if it were 12 digits."""
+    from infra.stack import bucket_name
+    from tmkit.config import load_env
+
+    long_name = load_env("dev").model_copy(update={"name": "abcdefghijklmnop", "region": "ap-southeast-2"})
+    pinned = bucket_name(long_name, "123456789012")
+    unpinned = bucket_name(long_name, cdk.Aws.ACCOUNT_ID)
+    assert len(pinned) <= 63 and pinned.endswith("-123456789012-ap-southeast-2")
+    assert unpinned.replace(cdk.Aws.ACCOUNT_ID, "123456789012") == pinned  # same fit, whatever the account
+    fits = long_name.model_copy(update={"name": "abcdefghijk"})  # 63 characters with a 12-digit account
+    assert bucket_name(fits, cdk.Aws.ACCOUNT_ID).startswith("timemanagement-abcdefghijk-frontend-")

@@ -18,7 +18,9 @@ from moto import mock_aws
 
 from tm_api.events import rest_event
 from tm_api.models import ENTITIES
-from tm_api.settings import load_settings
+from tm_api.secrets import UNSEEDED_MARKER
+from tm_api.settings import Settings, load_settings
+from tmkit import api_contract
 
 ENV = "apitest"
 TABLE = f"TimeManagement-{ENV}-data"
@@ -26,7 +28,9 @@ PREFIX = f"TimeManagement-{ENV}/"
 ROLE_ARN = "arn:aws:iam::123456789012:role/TimeManagement-apitest-DataAccess"
 ALICE = "a1a1a1a1-0000-4000-8000-000000000001"
 BOB = "b2b2b2b2-0000-4000-8000-000000000002"
-PLACEHOLDER = '{"tmkit":"unseeded","placeholder":"PLACEHOLDER-CANARY-q8Zt"}'
+PLACEHOLDER = json.dumps(
+    {api_contract.PLACEHOLDER_FIELD: api_contract.PLACEHOLDER_VALUE, "placeholder": "PLACEHOLDER-CANARY-q8Zt"}
+)
 CANARY = "sk_live_CANARY_7f3a9e1d"
 BODIES = {  # one valid body per entity, and the field a client changes on PUT
     "tasks": ({"title": "Write report", "dueDate": "2025-03-01"}, {"title": "Write the report", "status": "done"}),
@@ -115,6 +119,37 @@ def counting_secrets_client():
     )
     params_base.DEFAULT_PROVIDERS["secrets"] = SecretsProvider(boto3_client=client)
     return calls
+
+
+# ---- the contract with the stack and the local server (tmkit/api_contract.py) ---------------------------
+def _shape(path: str) -> str:
+    """``/tasks/<item_id>`` (Powertools) and ``tasks/{id}`` (API Gateway) -> ``tasks/{}``."""
+    return "/".join("{}" if s[:1] in "<{" and s[-1:] in ">}" else s for s in path.strip("/").split("/"))
+
+
+def test_the_handlers_routes_are_the_route_table():
+    served = {(r.method, _shape(r.path)) for r in app.app._static_routes + app.app._dynamic_routes}
+    table = {_shape(r.path): r for r in api_contract.ROUTES}
+    assert {path for _, path in served} == set(table)  # no route without an API Gateway resource, and none unused
+    for method, path in served:
+        assert table[path].allows(method), (method, path)
+    assert {_shape(r.path) for r in api_contract.ROUTES if r.public} == {"health"}
+
+
+def test_the_settings_read_the_variables_the_stack_sets():
+    env = api_contract.function_environment(
+        table_name=TABLE,
+        data_access_role_arn=ROLE_ARN,
+        secrets_prefix=PREFIX,
+        secret_keys=["STRIPE_KEY"],
+        secret_max_age_seconds=60,
+        environment_name=ENV,
+    )
+    read = {f.alias for f in Settings.model_fields.values()} - {"AWS_ENDPOINT_URL"}  # boto3's own variable
+    assert read == set(env) - {"POWERTOOLS_SERVICE_NAME", "LOG_LEVEL"}  # those two configure Powertools
+    settings = load_settings(env)
+    assert (settings.table_name, settings.secret_keys, settings.environment) == (TABLE, ("STRIPE_KEY",), ENV)
+    assert UNSEEDED_MARKER == (api_contract.PLACEHOLDER_FIELD, api_contract.PLACEHOLDER_VALUE)
 
 
 # ---- health, me, auth -------------------------------------------------------------------------
@@ -226,6 +261,39 @@ def test_bad_list_parameters_are_400(api, query, field):
 
 
 # ---- validation -------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[" * 5000 + "]" * 5000,
+        '{"title": ' + "[" * 5000 + "]" * 5000 + "}",
+        '{"title": "x", "notes": ' + '{"a": ' * 5000 + "1" + "}" * 5000 + "}",
+    ],
+    ids=["array", "in-a-field", "objects"],
+)
+def test_a_deeply_nested_body_is_400_not_500(api, body):
+    status, answer = api.call("POST", "/tasks", body=body)
+    assert status == 400 and "nested too deeply" in answer["message"]
+    assert api.call("GET", "/tasks")[1]["items"] == []
+
+
+def test_a_task_may_only_name_the_callers_own_milestone(api):
+    _, bobs = api.call("POST", "/milestones", sub=BOB, body={"title": "Bob's"})
+    _, alices = api.call("POST", "/milestones", body={"title": "Alice's"})
+    _, task = api.call("POST", "/tasks", body={"title": "t"})
+    refused = [{"field": "milestoneId", "message": "no such milestone"}]
+    for other in (bobs["id"], "01JZZZZZZZZZZZZZZZZZZZZZZZ"):  # another user's milestone, or none at all
+        status, body = api.call("POST", "/tasks", body={"title": "t", "milestoneId": other})
+        assert status == 400 and body["errors"] == refused
+        status, body = api.call("PUT", f"/tasks/{task['id']}", body={"title": "t", "milestoneId": other})
+        assert status == 400 and body["errors"] == refused
+    assert [t["id"] for t in api.call("GET", "/tasks")[1]["items"]] == [task["id"]]  # nothing created
+    assert api.call("GET", f"/tasks/{task['id']}") == (200, task)  # nothing changed
+    status, linked = api.call("POST", "/tasks", body={"title": "t", "milestoneId": alices["id"]})
+    assert status == 201 and linked["milestoneId"] == alices["id"]
+    status, moved = api.call("PUT", f"/tasks/{task['id']}", body={"title": "t", "milestoneId": alices["id"]})
+    assert status == 200 and moved["milestoneId"] == alices["id"]
+
+
 @pytest.mark.parametrize("collection", list(BODIES))
 def test_create_and_replace_validate_the_body(api, collection):
     name = NAME_FIELD[collection]

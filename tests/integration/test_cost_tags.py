@@ -11,25 +11,17 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from tests.helpers import env_toml
 from tmkit import cost
 from tmkit.config import load_env
 from tmkit.errors import ToolkitError
 
-ENV = """project = "TimeManagement"
-region = "eu-west-1"
-removal_policy = "destroy"
-pitr = false
-log_retention_days = 7
-[budget]
-monthly_limit_usd = 10
-emails = ["team@example.com"]
-"""
 WHEN = datetime(2025, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture
 def cfg(tmp_path, monkeypatch):
-    (tmp_path / "dev.toml").write_text(ENV)
+    (tmp_path / "dev.toml").write_text(env_toml(region="eu-west-1", secrets=()))
     monkeypatch.setenv("TM_ENVS_DIR", str(tmp_path))
     return load_env("dev")
 

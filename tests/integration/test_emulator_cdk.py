@@ -15,7 +15,7 @@ import subprocess
 import boto3
 import pytest
 
-from tests.helpers import free_port
+from tests.helpers import STACK_OUTPUTS, free_port
 from tmkit import emulator, paths
 from tmkit.aws import credentials_env
 from tmkit.config import load_env
@@ -126,22 +126,7 @@ def test_lifecycle_through_the_cdk_cli(world):
     sm.delete_secret(SecretId="TimeManagement-local/SMTP_PASSWORD", ForceDeleteWithoutRecovery=True)
     deploy(world, "v1")
     out = outputs(world)
-    expected = {
-        "ApiUrl",
-        "UserPoolId",
-        "UserPoolClientId",
-        "Region",
-        "DistributionId",
-        "DistributionDomainName",
-        "SiteUrl",
-        "FrontendBucketName",
-        "TableName",
-        "SecretNames",
-        "DataAccessRoleArn",
-        "ApiFunctionName",
-        "EnvironmentName",
-    }
-    assert expected <= set(out), expected - set(out)
+    assert set(out) >= STACK_OUTPUTS, STACK_OUTPUTS - set(out)
     assert all(v and "None" not in v and "[object" not in v for v in out.values()), out
     resources = aws(world, "cloudformation").describe_stack_resources(StackName=STACK)["StackResources"]
     assert len(resources) == len(template["Resources"])

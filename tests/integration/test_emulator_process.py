@@ -13,11 +13,11 @@ import threading
 import time
 from pathlib import Path
 
-import boto3
 import pytest
 
-from tests.helpers import free_port
+from tests.helpers import INV, free_port
 from tmkit import emulator, paths
+from tmkit.aws import client
 from tmkit.config import load_env
 from tmkit.errors import ToolkitError
 
@@ -64,13 +64,7 @@ def test_up_starts_once_and_status_reports_it(local_env):
     assert not started_again and again.pid == st.pid
 
     # It answers AWS APIs as account 123456789012, on loopback.
-    sts = boto3.client(
-        "sts",
-        endpoint_url=local_env.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    sts = client(local_env, "sts")  # the toolkit's client: the emulator's endpoint and fake credentials
     assert sts.get_caller_identity()["Account"] == "123456789012"
 
 
@@ -78,9 +72,7 @@ def test_the_emulator_outlives_the_process_that_started_it(local_env, envs_dir):
     code = (
         "from tmkit import emulator; from tmkit.config import load_env; print(emulator.start(load_env('local'))[0].pid)"
     )
-    env = {**os.environ, "TM_ENVS_DIR": str(envs_dir), "PYTHONPATH": str(ROOT)}
-    # The child uses the repository's state folder unless told otherwise: point it at ours.
-    code = f"import tmkit.paths as p, pathlib; p.STATE_DIR = pathlib.Path({str(paths.STATE_DIR)!r}); " + code
+    env = {**os.environ, "TM_ENVS_DIR": str(envs_dir), "PYTHONPATH": str(ROOT), "TM_STATE_DIR": str(paths.STATE_DIR)}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60, check=True)
     pid = int(out.stdout.strip())
     assert emulator.status(local_env).state == "running" and emulator.status(local_env).pid == pid
@@ -134,13 +126,7 @@ def test_a_port_taken_by_another_program_is_reported_and_left_alone(local_env):
 
 def test_reset_forgets_everything(local_env):
     emulator.start(local_env)
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=local_env.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    s3 = client(local_env, "s3")  # the toolkit's client: the emulator's endpoint and fake credentials
     s3.create_bucket(Bucket="before-reset")
     emulator.reset(local_env)
     assert s3.list_buckets()["Buckets"] == []
@@ -168,14 +154,10 @@ def test_aws_endpoint_url_overrides_the_configured_port(local_env, monkeypatch):
 
 # ---- the tasks, as a person runs them -------------------------------------------------------------------
 def inv(*args, envs_dir, state_dir):
-    code = (
-        "import sys, pathlib, tmkit.paths as p; p.STATE_DIR = pathlib.Path(sys.argv.pop(1)); "
-        "from invoke.main import program; sys.argv[0] = 'inv'; program.run()"
-    )
-    env = {**os.environ, "TM_ENVS_DIR": str(envs_dir), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "TM_ENVS_DIR": str(envs_dir), "TM_STATE_DIR": str(state_dir)}
     env.pop("AWS_ENDPOINT_URL", None)
     return subprocess.run(
-        [sys.executable, "-c", code, str(state_dir), *args],
+        [*INV, *args],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from invoke import Collection, Program
 
 from tests.helpers import free_port
-from tmkit import emulator, localserve, paths, site
+from tmkit import emulator, local_http, local_users, localserve, paths, site
 from tmkit.aws import client
 from tmkit.config import load_env
 from tmkit.errors import ToolkitError
@@ -158,25 +158,33 @@ class Http:
         return status, (json.loads(data) if data else None)
 
 
-def sign_in(http: Http, client_id: str, email: str, password: str = PASSWORD) -> dict:
-    """InitiateAuth through the server's /cognito proxy, as the SPA does."""
+def cognito_call(http: Http, operation: str, params: dict) -> tuple[int, dict]:
+    """One Cognito API call through the server's /cognito proxy, unsigned, as the browser sends it."""
     status, _, data = http(
         "POST",
         "/cognito",
-        json.dumps(
-            {
-                "AuthFlow": "USER_PASSWORD_AUTH",
-                "ClientId": client_id,
-                "AuthParameters": {"USERNAME": email, "PASSWORD": password},
-            }
-        ).encode(),
+        json.dumps(params).encode(),
         {
             "Content-Type": "application/x-amz-json-1.1",
-            "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth",
+            "X-Amz-Target": f"AWSCognitoIdentityProviderService.{operation}",
         },
     )
-    assert status == 200, data
-    return json.loads(data)["AuthenticationResult"]
+    return status, json.loads(data) if data else {}
+
+
+def sign_in(http: Http, client_id: str, email: str, password: str = PASSWORD) -> dict:
+    """InitiateAuth through the server's /cognito proxy, as the SPA does."""
+    status, body = cognito_call(
+        http,
+        "InitiateAuth",
+        {
+            "AuthFlow": "USER_PASSWORD_AUTH",
+            "ClientId": client_id,
+            "AuthParameters": {"USERNAME": email, "PASSWORD": password},
+        },
+    )
+    assert status == 200, body
+    return body["AuthenticationResult"]
 
 
 @pytest.fixture(scope="module")
@@ -185,7 +193,7 @@ def stack(tmp_path_factory):
     with emulator_env(tmp) as cfg:
         outputs = make_local_stack(cfg, write_site(tmp / "dist"))
         for email in (ALICE, BOB):
-            localserve.create_user(cfg, email, PASSWORD)
+            local_users.create_user(cfg, email, PASSWORD)
         log: list[str] = []
         serve = localserve.prepare(cfg)
         serve.say = log.append
@@ -224,6 +232,18 @@ def test_a_missing_file_is_the_404_page_never_the_app(stack, path):
     assert headers["x-frame-options"] == "DENY" and "content-security-policy" in headers
 
 
+@pytest.mark.parametrize(
+    "path", ["/_releases/state.json", "/%5Freleases/state.json", "/_releases/", "/x/_releases/state.json"]
+)
+def test_release_records_are_never_served(stack, path):
+    cfg, outputs, http, _, _ = stack
+    records = client(cfg, "s3").list_objects_v2(Bucket=outputs["FrontendBucketName"], Prefix="_releases/")
+    assert "_releases/state.json" in [o["Key"] for o in records.get("Contents", [])]  # they are in the bucket
+    status, headers, body = http("GET", path)
+    assert (status, body) == (404, b"") and headers["x-frame-options"] == "DENY"
+    assert http("HEAD", path)[0] == 404
+
+
 def test_head_has_no_body_and_other_methods_are_refused(stack):
     _, _, http, _, _ = stack
     status, headers, body = http("HEAD", "/tasks")
@@ -236,6 +256,57 @@ def test_only_loopback_host_names_are_answered(stack):
     _, _, http, _, _ = stack
     assert http("GET", "/", headers={"Host": "attacker.example:8080"})[0] == 403
     assert http("GET", "/api/health", headers={"Host": "localhost:8080"})[0] == 200
+
+
+# ---- the Cognito proxy: what real Cognito answers without AWS credentials, nothing more --------------------
+def test_cognito_forwards_sign_in_and_token_operations(stack):
+    _, outputs, http, _, _ = stack
+    tokens = sign_in(http, outputs["UserPoolClientId"], ALICE)
+    status, user = cognito_call(http, "GetUser", {"AccessToken": tokens["AccessToken"]})
+    assert status == 200 and user["Username"]
+    status, body = cognito_call(
+        http,
+        "InitiateAuth",
+        {
+            "AuthFlow": "REFRESH_TOKEN_AUTH",
+            "ClientId": outputs["UserPoolClientId"],
+            "AuthParameters": {"REFRESH_TOKEN": tokens["RefreshToken"]},
+        },
+    )
+    assert status == 200 and body["AuthenticationResult"]["IdToken"]
+
+
+def test_cognito_refuses_administration_without_credentials(stack):
+    cfg, outputs, http, _, _ = stack
+    pool = outputs["UserPoolId"]
+    refused = {
+        "AdminSetUserPassword": {
+            "UserPoolId": pool,
+            "Username": BOB,
+            "Password": "Taken-Over-Pw-1!",
+            "Permanent": True,
+        },
+        "ListUsers": {"UserPoolId": pool},
+        "ListUserPools": {"MaxResults": 60},
+        "AdminCreateUser": {"UserPoolId": pool, "Username": "mallory@example.com"},
+        "AdminInitiateAuth": {
+            "UserPoolId": pool,
+            "ClientId": outputs["UserPoolClientId"],
+            "AuthFlow": "ADMIN_USER_PASSWORD_AUTH",
+            "AuthParameters": {"USERNAME": BOB, "PASSWORD": PASSWORD},
+        },
+        "DescribeUserPoolClient": {"UserPoolId": pool, "ClientId": outputs["UserPoolClientId"]},
+    }
+    for operation, params in refused.items():
+        assert cognito_call(http, operation, params) == (
+            400,
+            {"__type": "MissingAuthenticationTokenException", "message": "Missing Authentication Token"},
+        ), operation
+    assert cognito_call(http, "NoSuchOperation", {}) == (400, {"__type": "UnknownOperationException"})
+    # Nothing happened: Bob's password is unchanged and nobody was created.
+    sign_in(http, outputs["UserPoolClientId"], BOB)
+    users = client(cfg, "cognito-idp").list_users(UserPoolId=pool)["Users"]
+    assert "mallory@example.com" not in [a["Value"] for u in users for a in u["Attributes"] if a["Name"] == "email"]
 
 
 # ---- the API behind the authorizer --------------------------------------------------------------------
@@ -318,7 +389,32 @@ def test_create_and_list_tasks_per_user(stack):
     assert status == 200 and me["email"] == ALICE
     # Validation errors come from the handler, unchanged.
     assert http.json("POST", "/api/tasks", {"title": ""}, token=alice)[0] == 400
-    assert http.json("GET", "/api/nope", token=alice)[0] == 404
+    assert http.json("GET", "/api/tasks/not-an-id", token=alice)[0] == 404  # a resource; the handler's answer
+
+
+MISSING_TOKEN = (403, {"message": "Missing Authentication Token"})  # API Gateway's answer without a resource
+
+
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("GET", "/api/nope"),
+        ("GET", "/api"),
+        ("GET", "/api/"),
+        ("GET", "/api/tasks/a/b"),
+        ("GET", "/api/integrations"),
+        ("POST", "/api/health"),  # /health has GET only
+        ("DELETE", "/api/health"),
+    ],
+)
+def test_a_path_api_gateway_has_no_resource_for_never_reaches_the_handler(stack, monkeypatch, method, path):
+    _, outputs, http, serve, _ = stack
+    alice = sign_in(http, outputs["UserPoolClientId"], ALICE)["IdToken"]
+    calls = []
+    monkeypatch.setattr(serve, "invoke_handler", lambda event: calls.append(event))
+    assert http.json(method, path, token=alice) == MISSING_TOKEN
+    assert http.json(method, path) == MISSING_TOKEN  # before the authorizer, as API Gateway
+    assert calls == []
 
 
 def test_the_handler_logs_go_to_stderr(stack, capfd):
@@ -327,6 +423,25 @@ def test_the_handler_logs_go_to_stderr(stack, capfd):
     assert http.json("GET", "/api/health")[0] == 200
     out = capfd.readouterr()
     assert out.out == ""
+
+
+def test_start_on_a_free_port_and_stop(stack, monkeypatch):
+    """The programmatic entry point: start(cfg, 0) serves on a free loopback port until stop()."""
+    import os
+
+    cfg, _, _, _, _ = stack
+    monkeypatch.setenv("TABLE_NAME", "before")  # the handler's variables are restored on stop
+    running = localserve.start(cfg, 0)
+    try:
+        assert running.url == f"http://127.0.0.1:{running.port}/" and running.port > 0
+        assert os.environ["TABLE_NAME"] == cfg.table_name
+        assert Http(running.port).json("GET", "/api/health") == (200, {"status": "ok", "environment": cfg.name})
+    finally:
+        running.stop()
+    running.stop()  # idempotent
+    assert os.environ["TABLE_NAME"] == "before"
+    with pytest.raises(ConnectionRefusedError):
+        Http(running.port)("GET", "/")
 
 
 # ---- failures a person can fix ----------------------------------------------------------------------
@@ -346,9 +461,9 @@ def test_emulator_down_gives_502_with_the_fix(stack, monkeypatch):
 def test_refusals(stack, tmp_path):
     cfg, outputs, http, serve, _ = stack
     with pytest.raises(ToolkitError, match="loopback only"):
-        localserve.check_host("0.0.0.0")
+        local_http.check_host("0.0.0.0")
     with pytest.raises(ToolkitError, match="already in use"):
-        localserve.make_server(serve, "127.0.0.1", http.port)
+        local_http.make_server(serve.route, serve.say, "127.0.0.1", http.port)
     with pytest.raises(ToolkitError, match="DataAccessRoleArn"):
         localserve.LocalServe(cfg, {k: v for k, v in outputs.items() if k != "DataAccessRoleArn"})
     with pytest.raises(ToolkitError, match="real AWS"):
@@ -424,3 +539,21 @@ def test_local_serve_task_refusals(stack):
     assert code == 1 and "already in use" in err
     code, _, err = run_task(["local.serve", "--env", "dev"])
     assert code == 1 and "real AWS" in err
+
+
+@pytest.mark.parametrize(
+    "value,message",
+    [
+        ("abc", "--port 'abc' is not a number"),
+        ("1.5", "--port '1.5' is not a number"),
+        ("", "--port '' is not a number"),
+        ("-1", "--port -1 is not a TCP port: use 1-65535"),
+        ("0", "--port 0 is not a TCP port"),
+        ("70000", "--port 70000 is not a TCP port"),
+    ],
+)
+def test_local_serve_port_is_checked_before_anything_else(value, message):
+    # 'dev' is a real AWS environment: a check that ran after loading it or calling out would say so instead.
+    code, out, err = run_task(["local.serve", "--env", "dev", "--port", value])
+    assert code == 1 and out == "" and message in err
+    assert "Traceback" not in err and "real AWS" not in err

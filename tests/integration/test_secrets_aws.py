@@ -2,36 +2,25 @@
 
 import json
 import logging
-import socket
 
 import boto3
 import pytest
 from moto import mock_aws
 
+from tests.helpers import PLACEHOLDER, env_toml, free_port
 from tmkit import secrets
 from tmkit.config import load_env
 from tmkit.errors import ToolkitError
 
-PLACEHOLDER = '{"tmkit":"unseeded","placeholder":"Gx81kQ2mZ"}'  # what CloudFormation's GenerateSecretString makes
 CANARY = "CANARY-d41d8cd9-never-print-me"
-ENV = """project = "TimeManagement"
-region = "us-east-1"
-removal_policy = "destroy"
-pitr = false
-log_retention_days = 7
-secrets = {keys}
-[budget]
-monthly_limit_usd = 10
-emails = ["team@example.com"]
-"""
 
 
 @pytest.fixture
 def envs(tmp_path, monkeypatch):
     """Two environments declaring the same keys, plus one declaring none."""
     for name in ("dev", "qa"):
-        (tmp_path / f"{name}.toml").write_text(ENV.format(keys='["STRIPE_KEY", "SMTP_PASSWORD"]'))
-    (tmp_path / "bare.toml").write_text(ENV.format(keys="[]"))
+        (tmp_path / f"{name}.toml").write_text(env_toml())
+    (tmp_path / "bare.toml").write_text(env_toml(secrets=()))
     monkeypatch.setenv("TM_ENVS_DIR", str(tmp_path))
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
@@ -199,12 +188,7 @@ def test_json_listing_holds_no_values(envs):
 
 
 def test_emulator_down_says_start_it(tmp_path, monkeypatch):
-    with socket.socket() as s:  # a port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    (tmp_path / "emu.toml").write_text(
-        ENV.format(keys='["STRIPE_KEY"]') + f'[emulator]\nendpoint = "http://localhost:{port}"\n'
-    )
+    (tmp_path / "emu.toml").write_text(env_toml(free_port(), secrets=("STRIPE_KEY",)))  # nobody listens there
     monkeypatch.setenv("TM_ENVS_DIR", str(tmp_path))
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     cfg = load_env("emu")

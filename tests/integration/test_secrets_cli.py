@@ -10,9 +10,8 @@ import subprocess
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
-from tests.helpers import PLACEHOLDER, env_toml, free_port
+from tests.helpers import INV, PLACEHOLDER, env_toml, free_port, moto_server
 from tmkit.paths import ROOT
 
 CANARY = "CANARY-9c0e-cli-never-print-me"
@@ -20,30 +19,25 @@ CANARY = "CANARY-9c0e-cli-never-print-me"
 
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory):
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
     envs = tmp_path_factory.mktemp("envs")
-    for name in ("emua", "emub"):
-        (envs / f"{name}.toml").write_text(env_toml(port))
     (envs / "down.toml").write_text(env_toml(free_port()))  # nobody listens there
-    sm = boto3.client(
-        "secretsmanager",
-        region_name="us-east-1",
-        endpoint_url=f"http://127.0.0.1:{port}",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    yield envs, sm
-    server.stop()
+    with moto_server() as port:
+        for name in ("emua", "emub"):
+            (envs / f"{name}.toml").write_text(env_toml(port))
+        sm = boto3.client(
+            "secretsmanager",
+            region_name="us-east-1",
+            endpoint_url=f"http://127.0.0.1:{port}",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        yield envs, sm
 
 
 def inv(envs, *argv, stdin=None):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "ENVIRONMENT"}
     env["TM_ENVS_DIR"] = str(envs)
-    proc = subprocess.run(
-        [str(ROOT / ".venv/bin/inv"), *argv], cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=60
-    )
+    proc = subprocess.run([*INV, *argv], cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=60)
     return proc.returncode, proc.stdout, proc.stderr
 
 

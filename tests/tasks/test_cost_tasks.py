@@ -4,26 +4,17 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from tests.helpers import run_program
+from tests.helpers import env_toml, run_program
 from tmkit import cost
 from tmkit.tasks import cost as cost_tasks
 
-ENV = """project = "TimeManagement"
-region = "us-east-1"
-removal_policy = "destroy"
-pitr = false
-log_retention_days = 7
-[budget]
-monthly_limit_usd = 10
-emails = ["team@example.com"]
-"""
 LIST_PARAMS = {"TagKeys": ["project-name", "environment"], "Type": "UserDefined"}
 
 
 @pytest.fixture
 def stub(tmp_path, monkeypatch):
-    (tmp_path / "dev.toml").write_text(ENV)
-    (tmp_path / "local.toml").write_text(ENV + '[emulator]\nendpoint = "http://localhost:4599"\n')
+    (tmp_path / "dev.toml").write_text(env_toml(secrets=()))
+    (tmp_path / "local.toml").write_text(env_toml(4599, secrets=()))
     monkeypatch.setenv("TM_ENVS_DIR", str(tmp_path))
     client = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing").client(
         "ce", region_name="us-east-1", endpoint_url="http://127.0.0.1:9"

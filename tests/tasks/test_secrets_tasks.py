@@ -177,3 +177,23 @@ def test_canary_never_printed_or_logged(aws, capsys, monkeypatch, caplog, tmp_pa
     everything = "\n".join(o + e for _, o, e in runs) + caplog.text
     assert CANARY not in everything
     assert value(aws, "STRIPE_KEY") == CANARY + "-file" and value(aws, "SMTP_PASSWORD") == CANARY + "-prompt"
+
+
+def test_put_from_dev_zero_stops_at_the_limit_and_changes_nothing(aws, capsys, monkeypatch):
+    deploy(aws)
+    with open("/dev/zero") as zero:  # endless: an unbounded read would never return
+        code, out, err = inv(capsys, "secrets.put", "--env", "dev", "STRIPE_KEY", stdin=zero, monkeypatch=monkeypatch)
+    assert code == 1 and out == ""
+    assert "larger than Secrets Manager's limit of 65536 bytes" in err and "Traceback" not in err
+    assert value(aws, "STRIPE_KEY") == PLACEHOLDER
+
+
+def test_put_from_binary_stdin_is_a_clean_error(aws, capsys, monkeypatch, tmp_path):
+    deploy(aws)
+    raw = tmp_path / "raw"
+    raw.write_bytes(b"\xff\xfe" + CANARY.encode())
+    with open(raw) as stdin:  # text mode, as sys.stdin is: decoding it would raise
+        code, out, err = inv(capsys, "secrets.put", "--env", "dev", "STRIPE_KEY", stdin=stdin, monkeypatch=monkeypatch)
+    assert code == 1 and out == ""
+    assert "not UTF-8 text" in err and "Traceback" not in err and CANARY not in err
+    assert value(aws, "STRIPE_KEY") == PLACEHOLDER

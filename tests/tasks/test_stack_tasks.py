@@ -3,9 +3,10 @@
 import io
 
 import pytest
-from invoke import Exit, MockContext, Result
+from invoke import Collection, Exit, MockContext, Result
 
-from tmkit import lifecycle
+from tests.helpers import run_program
+from tmkit import guard, lifecycle
 from tmkit.tasks import stack
 
 OK_CHECKS = [
@@ -20,7 +21,15 @@ def no_aws(monkeypatch, envs_dir):
     monkeypatch.setattr(lifecycle, "preflight", lambda cfg, tools=True: list(OK_CHECKS))
     monkeypatch.setattr("tmkit.lambda_build.ensure_layer", lambda: None, raising=False)
     monkeypatch.setattr("tmkit.tasks.outputs.show", lambda c, env=None: None)
+    # The commands are only recorded (MockContext): these tests do not need node_modules installed.
+    monkeypatch.setattr("tmkit.cdk.cli", lambda: "node_modules/.bin/cdk")
+    monkeypatch.setattr(guard, "stateful_changes", lambda cfg, assembly: [])
+    prod = envs_dir / "prod.toml"
+    prod.write_text(prod.read_text().replace('# account = "333333333333"', 'account = "333333333333"'))
     return envs_dir
+
+
+SORT_KEY_CHANGE = guard.StatefulChange("DataTable", "AWS::DynamoDB::Table", "WILL_REPLACE", ("KeySchema",))
 
 
 def ctx(*results):
@@ -46,22 +55,23 @@ def test_synth_failure_is_a_clean_exit(no_aws):
     assert "synth failed (see the messages above)" in err.value.message and "retry" in err.value.message
 
 
-def test_deploy_local_uses_direct_method_and_own_output_dir(no_aws):
+def test_deploy_local_synthesizes_its_own_assembly_then_deploys_exactly_that(no_aws):
     c = ctx(Result())
     stack.deploy(c, env="local")
-    (cmd,) = commands(c)
+    synth, cmd = commands(c)
+    assert " synth " in synth and "TimeManagement-local" in synth and "--output cdk.out/local" in synth
     assert "deploy" in cmd and "TimeManagement-local" in cmd and "--method=direct" in cmd
-    assert "-c env=local" in cmd and "--output cdk.out/local" in cmd
-    env = c.run.call_args_list[0].kwargs["env"]
+    assert "-c env=local" in cmd and "--app cdk.out/local" in cmd and "--output" not in cmd
+    env = c.run.call_args_list[1].kwargs["env"]
     assert env["AWS_ENDPOINT_URL"] == "http://localhost:4599" and env["AWS_ACCESS_KEY_ID"] == "testing"
 
 
 def test_deploy_dev_is_not_direct_and_uses_real_credentials(no_aws):
     c = ctx(Result())
     stack.deploy(c, env="dev")
-    (cmd,) = commands(c)
+    _, cmd = commands(c)
     assert "--method=direct" not in cmd and "TimeManagement-dev" in cmd
-    assert "AWS_ACCESS_KEY_ID" not in c.run.call_args_list[0].kwargs["env"]
+    assert "AWS_ACCESS_KEY_ID" not in c.run.call_args_list[1].kwargs["env"]
 
 
 def test_deploy_bootstraps_when_missing(no_aws, monkeypatch):
@@ -74,7 +84,7 @@ def test_deploy_bootstraps_when_missing(no_aws, monkeypatch):
     c = ctx(Result())
     stack.deploy(c, env="local")
     cmds = commands(c)
-    assert " bootstrap " in cmds[0] and cmds[0].endswith("aws://123456789012/us-east-1") and " deploy " in cmds[1]
+    assert " bootstrap " in cmds[0] and cmds[0].endswith("aws://123456789012/us-east-1") and " deploy " in cmds[2]
 
 
 def test_prod_deploy_without_yes_and_without_terminal_changes_nothing(no_aws, monkeypatch):
@@ -84,14 +94,15 @@ def test_prod_deploy_without_yes_and_without_terminal_changes_nothing(no_aws, mo
         stack.deploy(c, env="prod")
     assert "--yes" in err.value.message
     cmds = commands(c)
-    assert len(cmds) == 1 and " diff " in cmds[0]  # the diff was shown, nothing deployed
+    assert len(cmds) == 2 and " synth " in cmds[0] and " diff " in cmds[1]  # the diff was shown, nothing deployed
 
 
 def test_prod_deploy_with_yes_shows_diff_then_deploys(no_aws):
     c = ctx(Result())
     stack.deploy(c, env="prod", yes=True)
     cmds = commands(c)
-    assert " diff " in cmds[0] and " deploy " in cmds[1]
+    assert " synth " in cmds[0] and " diff " in cmds[1] and " deploy " in cmds[2]
+    assert "--app cdk.out/prod" in cmds[1] and "--app cdk.out/prod" in cmds[2]
 
 
 def test_hotswap_refused_on_prod_allowed_on_dev(no_aws):
@@ -100,7 +111,7 @@ def test_hotswap_refused_on_prod_allowed_on_dev(no_aws):
     assert "--hotswap is not allowed" in err.value.message
     c = ctx(Result())
     stack.deploy(c, env="dev", hotswap=True)
-    assert "--hotswap" in commands(c)[0]
+    assert "--hotswap" in commands(c)[1]
 
 
 def test_prod_destroy_refused_without_confirmation(no_aws, monkeypatch):
@@ -130,7 +141,7 @@ def test_failed_deploy_reports_resource_and_reason(no_aws, monkeypatch):
     monkeypatch.setattr(lifecycle, "failure_report", lambda cfg: "Table (AWS::DynamoDB::Table): boom")
     monkeypatch.setattr(lifecycle, "stack_status", lambda cfg: "UPDATE_ROLLBACK_COMPLETE")
     with pytest.raises(Exit) as err:
-        stack.deploy(ctx(Result(exited=1)), env="dev")
+        stack.deploy(ctx(Result(), Result(exited=1)), env="dev")  # synth ok, deploy fails
     msg = err.value.message
     assert "Table (AWS::DynamoDB::Table): boom" in msg and "UPDATE_ROLLBACK_COMPLETE" in msg and "rerun" in msg
 
@@ -159,3 +170,103 @@ def test_synth_lists_unacknowledged_nag_findings(no_aws, monkeypatch):
     with pytest.raises(Exit) as err:
         stack.synth(ctx(Result()))
     assert finding in err.value.message and "infra/nag.py" in err.value.message
+
+
+# ---- the stateful-resource guard -----------------------------------------------------------------
+def test_protected_deploy_refuses_a_stateful_replacement_before_changing_anything(no_aws, monkeypatch):
+    monkeypatch.setattr(guard, "stateful_changes", lambda cfg, assembly: [SORT_KEY_CHANGE])
+    c = ctx(Result())
+    with pytest.raises(Exit) as err:
+        stack.deploy(c, env="prod", yes=True)
+    msg = err.value.message
+    assert "DataTable (AWS::DynamoDB::Table) will be replaced (forced by KeySchema)" in msg
+    assert "--allow-replace DataTable" in msg and "Nothing was changed" in msg
+    assert [" synth " in cmd for cmd in commands(c)] == [True]  # synthesized, nothing diffed or deployed
+
+
+def test_allow_replace_lets_the_named_resource_through(no_aws, monkeypatch, capsys):
+    monkeypatch.setattr(guard, "stateful_changes", lambda cfg, assembly: [SORT_KEY_CHANGE])
+    c = ctx(Result())
+    stack.deploy(c, env="prod", yes=True, allow_replace=["DataTable"])
+    assert " deploy " in commands(c)[-1]
+    assert "allowed by --allow-replace: DataTable" in capsys.readouterr().err
+    other = guard.StatefulChange("FrontendBucket", "AWS::S3::Bucket", "WILL_DESTROY", ())
+    monkeypatch.setattr(guard, "stateful_changes", lambda cfg, assembly: [SORT_KEY_CHANGE, other])
+    with pytest.raises(Exit) as err:  # naming one resource does not let another through
+        stack.deploy(ctx(Result()), env="prod", yes=True, allow_replace=["DataTable"])
+    assert "FrontendBucket (AWS::S3::Bucket) will be destroyed" in err.value.message
+    assert "DataTable" not in err.value.message.split("lose their data:")[1].split("Nothing")[0]
+
+
+def test_unprotected_deploy_warns_about_a_stateful_replacement_and_goes_on(no_aws, monkeypatch, capsys):
+    monkeypatch.setattr(guard, "stateful_changes", lambda cfg, assembly: [SORT_KEY_CHANGE])
+    c = ctx(Result())
+    stack.deploy(c, env="dev")
+    assert " deploy " in commands(c)[-1]
+    err = capsys.readouterr().err
+    assert "warning:" in err and "DataTable (AWS::DynamoDB::Table) will be replaced (forced by KeySchema)" in err
+
+
+def test_allow_replace_is_repeatable_on_the_command_line(no_aws, monkeypatch, capsys):
+    seen = {}
+    monkeypatch.setattr("tmkit.deploy.deploy", lambda c, cfg, **kw: seen.update(kw))
+    code, _, err = run_program(
+        capsys,
+        Collection.from_module(stack),
+        "stack.deploy",
+        "--env",
+        "dev",
+        "--allow-replace",
+        "DataTable",
+        "--allow-replace",
+        "FrontendBucket",
+    )
+    assert code == 0, err
+    assert list(seen["allow_replace"]) == ["DataTable", "FrontendBucket"]
+
+
+# ---- inv diff --------------------------------------------------------------------------------------
+def test_diff_compares_templates_with_the_read_only_lookup_role_and_prints_stateful_changes(
+    no_aws, monkeypatch, capsys
+):
+    monkeypatch.setattr(guard, "stateful_changes", lambda cfg, assembly: [SORT_KEY_CHANGE])
+    c = ctx(Result(stderr="Number of stacks with differences: 1\n"))
+    stack.diff(c, env="dev")
+    (cmd,) = commands(c)
+    assert " diff " in cmd and "--method template" in cmd  # no change set: the lookup role is enough
+    assert "DataTable (AWS::DynamoDB::Table) will be replaced (forced by KeySchema)" in capsys.readouterr().err
+
+
+def test_diff_that_could_not_be_computed_exits_non_zero(no_aws):
+    for result in (Result(exited=1, stderr="AccessDenied"), Result(stderr="something else entirely")):
+        with pytest.raises(Exit) as err:
+            stack.diff(ctx(result), env="dev")
+        assert "could not be computed" in err.value.message
+
+
+def test_diff_fail_exits_1_only_when_there_are_differences(no_aws):
+    stack.diff(ctx(Result(stderr="Number of stacks with differences: 0\n")), env="dev", fail=True)
+    stack.diff(ctx(Result(stderr="Number of stacks with differences: 1\n")), env="dev")
+    with pytest.raises(Exit) as err:
+        stack.diff(ctx(Result(stderr="Number of stacks with differences: 1\n")), env="dev", fail=True)
+    assert err.value.code == 1 and "--fail" in err.value.message
+
+
+# ---- pinned accounts -------------------------------------------------------------------------------
+def test_protected_env_without_account_cannot_be_deployed_diffed_or_destroyed(no_aws, monkeypatch):
+    prod = no_aws / "prod.toml"
+    prod.write_text(prod.read_text().replace('account = "333333333333"', '# account = "333333333333"'))
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    for call in (
+        lambda c: stack.deploy(c, env="prod", yes=True),
+        lambda c: stack.diff(c, env="prod"),
+        lambda c: stack.destroy(c, env="prod", yes=True, force=True),
+    ):
+        c = ctx(Result())
+        with pytest.raises(Exit) as err:
+            call(c)
+        assert "prod.toml: field 'account' is required for a protected environment" in err.value.message
+        assert commands(c) == []
+    c = ctx(Result())
+    stack.synth(c, env="prod")  # synth needs no account
+    assert len(commands(c)) == 1

@@ -1,7 +1,9 @@
 """EnvConfig: every shipped env file loads; every kind of bad file fails naming the file, the field and the fix."""
 
 import pytest
+from pydantic import ValidationError
 
+import tmkit.config as config
 from tmkit.config import EnvConfig, available_envs, load_env, resolve_env_name
 from tmkit.errors import ToolkitError
 from tmkit.paths import ENVS_DIR
@@ -31,8 +33,6 @@ def test_only_local_is_emulator_backed():
 
 def test_config_is_frozen():
     cfg = load_env("dev")
-    from pydantic import ValidationError
-
     with pytest.raises(ValidationError):
         cfg.region = "eu-west-1"
 
@@ -118,8 +118,6 @@ def test_endpoint_override_from_process_environment(envs_dir, monkeypatch):
 
 
 def test_env_selection_order(envs_dir, monkeypatch, tmp_path):
-    import tmkit.config as config
-
     monkeypatch.setattr(config, "ROOT", tmp_path)
     assert resolve_env_name(None) == "dev"
     (tmp_path / ".env").write_text("ENVIRONMENT=qa\n")
@@ -127,3 +125,33 @@ def test_env_selection_order(envs_dir, monkeypatch, tmp_path):
     monkeypatch.setenv("ENVIRONMENT", "prod")
     assert resolve_env_name(None) == "prod"
     assert resolve_env_name("local") == "local"
+
+
+@pytest.mark.parametrize("name", ["", " ", "\t", "\n"])
+def test_empty_env_name_is_refused_not_read_as_dev(envs_dir, name):
+    with pytest.raises(ToolkitError) as err:
+        resolve_env_name(name)
+    msg = str(err.value)
+    assert "--env is empty" in msg and "--env dev" in msg and "dev, local, prod, qa" in msg
+
+
+@pytest.mark.parametrize("name", ["../x", "../../etc/passwd", "dev/../prod", "Dev", "dev ", "d", "dev.toml", "a" * 17])
+def test_malformed_env_name_is_refused_before_any_file_is_read(envs_dir, name):
+    with pytest.raises(ToolkitError) as err:
+        resolve_env_name(name)
+    msg = str(err.value)
+    assert repr(name) in msg and "from --env" in msg and "2 to 16 lowercase letters" in msg
+    with pytest.raises(ToolkitError, match="2 to 16 lowercase letters"):
+        load_env(name)
+
+
+@pytest.mark.parametrize("where", ["shell", ".env"])
+def test_empty_environment_variable_is_refused_not_read_as_dev(envs_dir, monkeypatch, tmp_path, where):
+    monkeypatch.setattr(config, "ROOT", tmp_path)
+    if where == "shell":
+        monkeypatch.setenv("ENVIRONMENT", "")
+    else:
+        (tmp_path / ".env").write_text("ENVIRONMENT=\n")
+    with pytest.raises(ToolkitError, match=f"ENVIRONMENT in {'the shell' if where == 'shell' else '.env'} is empty"):
+        resolve_env_name(None)
+    assert resolve_env_name("qa") == "qa"  # --env still wins

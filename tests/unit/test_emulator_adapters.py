@@ -12,6 +12,7 @@ import json
 import boto3
 import pytest
 from moto import mock_aws
+from moto.core.exceptions import JsonRESTError
 
 from tmkit.emulator.adapters.storage import generate_secret_string
 from tmkit.emulator.patches import enforceable_policy, failure_reason
@@ -431,6 +432,61 @@ def test_delete_stack_succeeds_when_a_resource_was_deleted_by_hand(aws):
     assert aws("s3").list_buckets()["Buckets"] == []
 
 
+RETAINED_IDS = ("Table", "Bucket", "Secret", "Pool")
+
+
+def retained(policy="RetainExceptOnCreate"):
+    """TEMPLATE with the stateful resources kept as a retain environment keeps them."""
+    template = copy.deepcopy(TEMPLATE)
+    for logical_id in RETAINED_IDS:
+        template["Resources"][logical_id].update(DeletionPolicy=policy, UpdateReplacePolicy="Retain")
+    return template
+
+
+def test_retain_except_on_create_keeps_the_resources_when_the_stack_is_deleted(aws):
+    _, out = deploy(aws, retained())
+    aws("cloudformation").delete_stack(StackName=STACK)
+
+    assert aws("dynamodb").list_tables()["TableNames"] == ["TimeManagement-unit-data"]
+    assert [b["Name"] for b in aws("s3").list_buckets()["Buckets"]] == [BUCKET]
+    assert [s["Name"] for s in aws("secretsmanager").list_secrets()["SecretList"]] == ["TimeManagement-unit/STRIPE_KEY"]
+    assert [p["Id"] for p in aws("cognito-idp").list_user_pools(MaxResults=10)["UserPools"]] == [out["UserPoolId"]]
+    assert aws("cloudfront").list_distributions()["DistributionList"]["Quantity"] == 0  # the rest went
+
+
+def test_retained_resource_removed_from_the_template_is_kept(aws):
+    deploy(aws, retained())
+    template = retained()
+    del template["Resources"]["Table"]
+    template["Outputs"] = {k: v for k, v in template["Outputs"].items() if "Table" not in json.dumps(v)}
+    status, _ = deploy(aws, template, update=True)
+    assert status == "UPDATE_COMPLETE", failures(aws)
+    assert aws("dynamodb").list_tables()["TableNames"] == ["TimeManagement-unit-data"]
+
+
+def test_failed_first_create_deletes_retain_except_on_create_resources_so_a_rerun_succeeds(aws):
+    aws("secretsmanager").create_secret(Name="TimeManagement-unit/STRIPE_KEY", SecretString="in the way")
+
+    status, _ = deploy(aws, retained())
+
+    assert status == "ROLLBACK_COMPLETE"
+    assert aws("dynamodb").list_tables()["TableNames"] == []  # created by the failed attempt: gone
+    assert aws("s3").list_buckets()["Buckets"] == []
+    assert aws("cognito-idp").list_user_pools(MaxResults=10)["UserPools"] == []
+    aws("secretsmanager").delete_secret(SecretId="TimeManagement-unit/STRIPE_KEY", ForceDeleteWithoutRecovery=True)
+    aws("cloudformation").delete_stack(StackName=STACK)
+    status, _ = deploy(aws, retained())
+    assert status == "CREATE_COMPLETE", failures(aws)
+
+
+def test_failed_first_create_keeps_plain_retain_resources(aws):
+    """The failure RetainExceptOnCreate avoids: with Retain the rerun would stop at "already exists"."""
+    aws("secretsmanager").create_secret(Name="TimeManagement-unit/STRIPE_KEY", SecretString="in the way")
+    status, _ = deploy(aws, retained("Retain"))
+    assert status == "ROLLBACK_COMPLETE"
+    assert aws("dynamodb").list_tables()["TableNames"] == ["TimeManagement-unit-data"]
+
+
 def test_failed_create_names_the_resource_rolls_back_and_a_corrected_rerun_succeeds(aws):
     aws("secretsmanager").create_secret(Name="TimeManagement-unit/STRIPE_KEY", SecretString="in the way")
 
@@ -522,8 +578,6 @@ def test_enforceable_policy_drops_only_statements_moto_cannot_evaluate():
 
 
 def test_failure_reason_is_one_readable_line():
-    from moto.core.exceptions import JsonRESTError
-
     reason = failure_reason(JsonRESTError("ResourceNotFoundException", "pool\n   us-east-1_x   does not exist"))
     assert reason == "ResourceNotFoundException: pool us-east-1_x does not exist"
     assert failure_reason(KeyError("UserPoolId")) == "KeyError: missing value 'UserPoolId'"

@@ -3,6 +3,7 @@
 import json
 import re
 
+from tmkit import site
 from tmkit.outputs import LOCAL_SERVE_OVERRIDES, VITE_OUTPUTS
 from tmkit.paths import FRONTEND_DIR
 
@@ -59,8 +60,6 @@ def test_static_files_for_hosting():
 
 
 def test_every_error_page_the_distribution_serves_ships_with_the_build():
-    from tmkit import site
-
     for page in (site.NOT_FOUND_PAGE, site.SERVER_ERROR_PAGE):
         html = (FRONTEND_DIR / "public" / page.lstrip("/")).read_text()
         assert "<script" not in html and "<h1>" in html, page

@@ -1,5 +1,7 @@
 """tmkit.secrets without AWS: where a value comes from, what is refused, the placeholder rule, messages."""
 
+import io
+import os
 from datetime import UTC, datetime
 
 import pytest
@@ -77,8 +79,10 @@ def test_empty_value_is_refused_from_every_source(source, raw, tmp_path):
 def test_missing_file_and_binary_file_are_refused_without_content(tmp_path):
     with pytest.raises(ToolkitError, match="no such file"):
         secrets.read_value("K", from_file=str(tmp_path / "nope"))
+    with pytest.raises(ToolkitError, match="no such file"):
+        secrets.read_value("K", from_file=str(tmp_path / "nope" / "deeper"))
     f = tmp_path / "bin"
-    f.write_bytes(b"\xff\xfeCANARY\x00")
+    f.write_bytes(b"\xff\xfeCANARY")
     with pytest.raises(ToolkitError, match="not UTF-8") as exc:
         secrets.read_value("K", from_file=str(f))
     assert "CANARY" not in str(exc.value)
@@ -140,3 +144,106 @@ def test_rows_and_json_never_hold_values(cfg):
     assert '"seeded": true' in secrets.to_json(
         items
     ) and '"last_changed": "2025-01-02T03:04:05+00:00"' in secrets.to_json(items)
+
+
+class BinaryPipe(io.TextIOWrapper):
+    """Piped standard input as the process gets it: text on top of bytes, which may not decode.
+
+    Counts the bytes the reader asks for, so a test can see that reading is bounded.
+    """
+
+    def __init__(self, raw: bytes | None = None, *, endless: bytes | None = None):
+        self.requested = 0
+        outer = self
+
+        class Source(io.RawIOBase):
+            def readable(self):
+                return True
+
+            def readinto(self, buf):
+                chunk = (endless * (len(buf) // len(endless) + 1))[: len(buf)] if endless else b""
+                if not endless:
+                    chunk = outer._rest[: len(buf)]
+                    outer._rest = outer._rest[len(chunk) :]
+                outer.requested += len(chunk)
+                buf[: len(chunk)] = chunk
+                return len(chunk)
+
+            def isatty(self):
+                return False
+
+        self._rest = raw or b""
+        super().__init__(io.BufferedReader(Source()), encoding="utf-8")
+
+
+CANARY = b"CANARY-5e21"
+
+
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        (b"\xff\xfe" + CANARY, "not UTF-8 text"),
+        (CANARY + b"\xc3", "not UTF-8 text"),  # truncated multi-byte character
+        (CANARY + b"\x00tail", "NUL byte"),
+        (b"\x00", "NUL byte"),
+    ],
+)
+def test_binary_stdin_is_refused_cleanly_without_echoing_it(raw, message):
+    with pytest.raises(ToolkitError, match=message) as exc:
+        secrets.read_value("K", stdin=BinaryPipe(raw))
+    msg = str(exc.value)
+    assert "standard input" in msg and "Nothing was changed" in msg
+    assert "CANARY" not in msg and "\\x00tail" not in msg
+
+
+def test_utf8_stdin_bytes_are_accepted():
+    assert secrets.read_value("K", stdin=BinaryPipe("h\u00e9llo \u2603\n".encode())) == "h\u00e9llo \u2603"
+
+
+def test_endless_stdin_is_read_with_a_bound_and_refused():
+    endless = BinaryPipe(endless=b"\x00")  # what `< /dev/zero` gives
+    with pytest.raises(ToolkitError, match="larger than Secrets Manager's limit of 65536 bytes"):
+        secrets.read_value("K", stdin=endless)
+    # at most the limit + room for a CRLF + one byte, plus one read-ahead buffer of the wrapper
+    assert endless.requested <= secrets.MAX_VALUE_BYTES + 3 + io.DEFAULT_BUFFER_SIZE
+
+
+def test_the_limit_counts_the_value_not_its_trailing_newline():
+    limit = secrets.MAX_VALUE_BYTES
+    assert len(secrets.read_value("K", stdin=BinaryPipe(b"x" * limit + b"\r\n"))) == limit
+    with pytest.raises(ToolkitError, match="limit"):
+        secrets.read_value("K", stdin=BinaryPipe(b"x" * (limit + 1) + b"\n"))
+    with pytest.raises(ToolkitError, match="limit"):
+        secrets.read_value("K", stdin=BinaryPipe("\u00e9".encode() * (limit // 2 + 1)))  # bytes, not characters
+
+
+def test_from_file_dev_zero_is_refused_as_too_large():
+    with pytest.raises(ToolkitError, match="larger than Secrets Manager's limit"):
+        secrets.read_value("K", from_file="/dev/zero")
+
+
+def test_from_file_with_a_nul_byte_is_refused(tmp_path):
+    f = tmp_path / "v"
+    f.write_bytes(CANARY + b"\x00")
+    with pytest.raises(ToolkitError, match="NUL byte") as exc:
+        secrets.read_value("K", from_file=str(f))
+    assert "CANARY" not in str(exc.value)
+
+
+def test_from_file_directory_fifo_and_terminal_are_refused(tmp_path):
+    with pytest.raises(ToolkitError, match="--from-file needs a file path"):
+        secrets.read_value("K", from_file="")
+
+    with pytest.raises(ToolkitError, match="is a directory"):
+        secrets.read_value("K", from_file=str(tmp_path))
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)  # opening it would block until a writer comes: it must not be opened
+    with pytest.raises(ToolkitError, match="pipe or socket.*standard input"):
+        secrets.read_value("K", from_file=str(fifo))
+    leader, follower = os.openpty()
+    try:
+        with pytest.raises(ToolkitError, match="is a terminal.*hidden input"):
+            secrets.read_value("K", from_file=os.ttyname(follower))
+    finally:
+        os.close(leader)
+        os.close(follower)

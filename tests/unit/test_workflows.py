@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+import tasks
 from tmkit.paths import ROOT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -158,8 +159,9 @@ def test_each_environment_deploys_then_builds_and_publishes_the_frontend(stem):
     assert deploy.inv() == [
         expected_deploy,
         ["frontend.build", "--env", env],
-        ["frontend.publish", "--env", env],
+        ["frontend.publish", "--env", env, "--wait"],
         ["outputs.show", "--env", env, "--json"],
+        ["verify", "--env", env],
     ]
     assert deploy.environment == env  # GitHub environment = its protection rules and the OIDC subject
 
@@ -217,8 +219,6 @@ def test_no_workflow_mentions_long_lived_keys_and_default_permissions_are_read_o
 
 
 def test_every_inv_command_names_an_existing_task_and_its_flags():
-    import tasks
-
     for job in all_jobs():
         for argv in job.inv():
             task = tasks.ns[argv[0]]
@@ -238,13 +238,37 @@ def test_actions_are_pinned_by_major_version_and_toolchain_matches_the_project()
                     if step["uses"].startswith("actions/setup-python@"):
                         assert step["with"]["python-version"] == "3.11"
                     if step["uses"].startswith("actions/setup-node@"):
-                        assert step["with"]["node-version"] == 20
+                        assert node_major(step["with"]["node-version"]) >= 22, f"{f.name}: Node 22 or newer"
     assert used == {
         "actions/checkout",
         "actions/setup-python",
         "actions/setup-node",
         "aws-actions/configure-aws-credentials",
     }
+
+
+def node_major(version) -> int:
+    """The major version of a setup-node ``node-version`` (22, "22", "22.x", "lts/*" is refused: not pinned)."""
+    m = re.fullmatch(r"v?(\d+)(?:\.[\dx*]+)*", str(version))
+    assert m, f"node-version {version!r} is not a pinned major version"
+    return int(m.group(1))
+
+
+@pytest.mark.parametrize("version,major", [(22, 22), ("22", 22), ("24.x", 24), ("v22.11.0", 22), (20, 20)])
+def test_node_major(version, major):
+    assert node_major(version) == major
+
+
+@pytest.mark.parametrize("stem", ["dev", "qa", "prod"])
+def test_verify_runs_after_the_publish_has_landed_and_fails_the_job(stem):
+    """`inv verify` after every deploy, once the publish waited for its invalidation; a failing check fails the job."""
+    job = effective_jobs(stem)["deploy"]
+    commands = [argv[0] for argv in job.inv()]
+    assert commands.index("frontend.publish") < commands.index("verify")
+    assert "--wait" in job.inv()[commands.index("frontend.publish")]
+    (step,) = [s for s in job.steps if ".venv/bin/inv verify" in s.get("run", "")]
+    assert not step.get("continue-on-error") and "if" not in step
+    assert "--user" not in step["run"]  # the deploy role may not create Cognito users
 
 
 @pytest.mark.parametrize("env", ["dev", "qa", "prod"])

@@ -24,6 +24,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from tmkit import paths
+from tmkit.aws import emulator_hint
 from tmkit.config import EMULATOR_ACCOUNT, EnvConfig
 from tmkit.errors import ToolkitError
 
@@ -142,8 +143,6 @@ def is_running(cfg: EnvConfig) -> bool:
 
 def require_running(cfg: EnvConfig) -> None:
     if not is_running(cfg):
-        from tmkit.aws import emulator_hint
-
         raise ToolkitError(emulator_hint(cfg))
 
 

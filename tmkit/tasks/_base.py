@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 
 from invoke import Exit, Task, task
@@ -12,26 +13,58 @@ from tmkit.errors import ToolkitError
 ENV_HELP = "environment name (envs/NAME.toml); default: $ENVIRONMENT, then ENVIRONMENT in .env, then dev"
 
 
+def _whole_numbers(sig: inspect.Signature) -> tuple[inspect.Signature, dict[str, int]]:
+    """Options with an int default, offered to invoke as text so that a bad value reaches ``_number``.
+
+    invoke converts ``--timeout abc`` with ``int()`` while parsing, which ends in a traceback; the task
+    converts it instead and names the option.
+    """
+    numbers = {n: p.default for n, p in sig.parameters.items() if type(p.default) is int}
+    params = [p.replace(default=str(p.default)) if p.name in numbers else p for p in sig.parameters.values()]
+    return sig.replace(parameters=params), numbers
+
+
+def _number(name: str, value, default: int) -> int:
+    flag = "--" + name.replace("_", "-")
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            raise ToolkitError(f"{flag} {value!r} is not a number: use e.g. {flag} {default}.") from None
+    if number < 0:
+        raise ToolkitError(f"{flag} {value!r} must be 0 or more: use e.g. {flag} {default}.")
+    return number
+
+
 def tm_task(*args, help: dict | None = None, **kwargs) -> Callable:
     """``invoke.task`` whose ToolkitError becomes a clean ``Exit`` (message on stderr, exit code 1).
 
-    Every task gets the ``--env`` help text for free when it has an ``env`` parameter.
+    Every task gets the ``--env`` help text for free when it has an ``env`` parameter, and every
+    option with an int default is checked to be a whole number of 0 or more before the body runs.
     """
 
     def decorate(fn: Callable) -> Callable:
-        import inspect
-
-        env_help = {"env": ENV_HELP} if "env" in inspect.signature(fn).parameters else {}
+        sig = inspect.signature(fn)
+        env_help = {"env": ENV_HELP} if "env" in sig.parameters else {}
+        shown, numbers = _whole_numbers(sig)
 
         @functools.wraps(fn)
         def wrapper(*a, **kw):
             try:
+                if numbers:
+                    bound = sig.bind(*a, **kw)
+                    for name in numbers.keys() & bound.arguments.keys():
+                        bound.arguments[name] = _number(name, bound.arguments[name], numbers[name])
+                    a, kw = bound.args, bound.kwargs
                 return fn(*a, **kw)
             except ToolkitError as exc:
                 raise Exit(f"error: {exc}", code=1) from None
             except KeyboardInterrupt:
                 raise Exit("interrupted", code=130) from None
 
+        wrapper.__signature__ = shown
         return task(*args, help={**env_help, **(help or {})}, **kwargs)(wrapper)
 
     if len(args) == 1 and callable(args[0]) and not isinstance(args[0], Task):  # bare @tm_task

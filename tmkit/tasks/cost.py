@@ -3,13 +3,13 @@
 from invoke import Collection
 
 from tmkit.tasks._base import load, tm_task
+from tmkit.ui import say
 
 
 @tm_task(help={"dry-run": "show which tags would be activated, change nothing"})
 def tags(c, env=None, dry_run=False):
     """Activate the cost allocation tags project-name and environment (Cost Explorer; up to 24 h delay)."""
     from tmkit import cost
-    from tmkit.ui import say
 
     cfg = load(env)
     if cfg.is_local:

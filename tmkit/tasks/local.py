@@ -2,7 +2,10 @@
 
 from invoke import Collection
 
+from tmkit.errors import ToolkitError
+from tmkit.tasks import local_serve  # serve, user: the offline app, kept in their own module
 from tmkit.tasks._base import load, tm_task
+from tmkit.ui import say
 
 ENV_LOCAL = {"env": "emulator-backed environment (envs/NAME.toml with [emulator]); default: local"}
 
@@ -11,7 +14,6 @@ ENV_LOCAL = {"env": "emulator-backed environment (envs/NAME.toml with [emulator]
 def up(c, env="local"):
     """Start the AWS emulator in the background (a second `up` reports the running one)."""
     from tmkit import emulator
-    from tmkit.ui import say
 
     cfg = load(env)
     st, started = emulator.start(cfg)
@@ -22,7 +24,6 @@ def up(c, env="local"):
 def down(c, env="local"):
     """Stop the AWS emulator (everything deployed to it is forgotten)."""
     from tmkit import emulator
-    from tmkit.ui import say
 
     cfg = load(env)
     before = emulator.stop(cfg)
@@ -38,8 +39,6 @@ def down(c, env="local"):
 def status(c, env="local"):
     """Say whether the AWS emulator runs; exit 1 when it does not."""
     from tmkit import emulator
-    from tmkit.errors import ToolkitError
-    from tmkit.ui import say
 
     cfg = load(env)
     st = emulator.status(cfg)
@@ -48,7 +47,5 @@ def status(c, env="local"):
         raise ToolkitError(f"emulator {st.detail}.{hint}")
     say(f"emulator {st.detail}; log {st.log}")
 
-
-from tmkit.tasks import local_serve  # noqa: E402  (serve, user: the offline app; kept in their own module)
 
 ns = Collection("local", up, down, status, local_serve.serve, local_serve.user)

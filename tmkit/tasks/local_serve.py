@@ -1,7 +1,7 @@
 """`inv local.serve` and `inv local.user`: the deployed emulator stack in a browser, and a demo user for it.
 
-The lead adds ``serve`` and ``user`` to the "local" collection (tmkit/tasks/local.py). The work is in
-tmkit/localserve.py.
+Both are in the "local" collection (tmkit/tasks/local.py). The work is in tmkit/localserve.py (the server)
+and tmkit/local_users.py (the user).
 """
 
 from tmkit.tasks._base import load, tm_task
@@ -16,14 +16,15 @@ ENV_LOCAL = "emulator-backed environment (envs/NAME.toml with [emulator]); defau
         "host": "127.0.0.1 (default) or localhost: the server listens on loopback only; anything else is refused",
     }
 )
-def serve(c, env="local", port=8080, host="127.0.0.1"):
+def serve(c, env="local", port="8080", host="127.0.0.1"):
     """Serve the published SPA, the API (in-process, behind a Cognito JWT authorizer) and Cognito on one local origin."""
-    from tmkit.errors import ToolkitError
+    from tmkit.local_http import check_host, check_port
     from tmkit.localserve import serve_forever
 
-    if not str(port).isdigit():
-        raise ToolkitError(f"--port {port!r} is not a number: use e.g. --port 8080.")
-    serve_forever(load(env), port=int(port), host=host)
+    # Arguments first, before any file or network is read. A str default: invoke hands us the text as typed.
+    check_host(host)
+    number = check_port(port)
+    serve_forever(load(env), port=number, host=host)
 
 
 @tm_task(
@@ -37,7 +38,7 @@ def serve(c, env="local", port=8080, host="127.0.0.1"):
 def user(c, email, env="local", password_file=None, generate=False):
     """Create (or reset) a confirmed user with a permanent password in the emulator's user pool."""
     from tmkit.errors import ToolkitError
-    from tmkit.localserve import create_user, generate_password, read_password
+    from tmkit.local_users import create_user, generate_password, read_password
     from tmkit.ui import data, say
 
     if generate and password_file:

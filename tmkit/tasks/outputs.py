@@ -1,17 +1,17 @@
 """`inv outputs.*`: the deployed stack's outputs, read from CloudFormation (never from a file)."""
 
+import json as jsonlib
+
 from invoke import Collection
 
 from tmkit.tasks._base import load, tm_task
+from tmkit.ui import data, say, table
 
 
 @tm_task(help={"json": "print the outputs as JSON on stdout instead of a table on stderr"})
 def show(c, env=None, json=False):
     """Show every stack output (table on stderr; --json on stdout)."""
-    import json as jsonlib
-
     from tmkit.outputs import stack_outputs
-    from tmkit.ui import data, say, table
 
     cfg = load(env)
     outputs = stack_outputs(cfg)
@@ -31,12 +31,14 @@ def show(c, env=None, json=False):
 )
 def env_(c, env=None, format="env", write=None):
     """Print the frontend's VITE_* variables from the stack outputs (`> frontend/.env` works)."""
-    from tmkit.outputs import render_env, stack_outputs, write_atomically
-    from tmkit.ui import data, say
+    from tmkit.outputs import check_format, check_write_target, render_env, stack_outputs, write_atomically
 
+    check_format(format)  # arguments first: a bad one is named even when AWS or the emulator is down
+    if write is not None:
+        check_write_target(write)
     cfg = load(env)
     text = render_env(cfg, stack_outputs(cfg), format)
-    if write:
+    if write is not None:
         write_atomically(write, text)
         say(f"wrote {write} ({len(text.splitlines())} lines) from {cfg.stack_name}")
     else:

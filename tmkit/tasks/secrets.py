@@ -3,6 +3,7 @@
 from invoke import Collection
 
 from tmkit.tasks._base import load, tm_task
+from tmkit.ui import data, say, table
 
 
 @tm_task(
@@ -15,7 +16,6 @@ from tmkit.tasks._base import load, tm_task
 def put(c, key, env=None, from_file=None):
     """Store a secret value as a new version; the value comes from stdin, a hidden prompt or --from-file."""
     from tmkit import secrets
-    from tmkit.ui import say
 
     cfg = load(env)
     secrets.require_declared(cfg, key)  # before asking for a value
@@ -27,7 +27,6 @@ def put(c, key, env=None, from_file=None):
 def list_(c, env=None, json=False):
     """List the declared secrets: full name, seeded or not, last changed (never values)."""
     from tmkit import secrets
-    from tmkit.ui import data, say, table
 
     cfg = load(env)
     items = secrets.statuses(cfg)
@@ -44,7 +43,6 @@ def list_(c, env=None, json=False):
 def check(c, env=None):
     """Fail (exit 1) when a declared secret is missing or still holds the deploy-time placeholder."""
     from tmkit import secrets
-    from tmkit.ui import say
 
     cfg = load(env)
     items = secrets.check(cfg)

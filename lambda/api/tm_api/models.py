@@ -74,10 +74,12 @@ class Entity:
     collection: str  # URL segment: /tasks
     kind: str  # sort-key prefix: TASK -> SK = TASK#<id>
     model: type[_Body]
+    # field (JSON name) -> kind of the caller's own item it must name, e.g. a task's milestone
+    references: tuple[tuple[str, str], ...] = ()
 
 
 ENTITIES = (
-    Entity("tasks", "TASK", TaskIn),
+    Entity("tasks", "TASK", TaskIn, references=(("milestoneId", "MILESTONE"),)),
     Entity("milestones", "MILESTONE", MilestoneIn),
     Entity("drivers", "DRIVER", DriverIn),
 )
@@ -102,6 +104,8 @@ def parse_body(model: type[_Body], raw: str | None) -> _Body:
         data = json.loads(raw)
     except (ValueError, TypeError):
         raise InvalidInput("the request body is not valid JSON") from None
+    except RecursionError:  # nested deeper than the parser's stack; no body of this API is
+        raise InvalidInput("the request body is nested too deeply") from None
     if not isinstance(data, dict):
         raise InvalidInput("the request body must be a JSON object")
     try:

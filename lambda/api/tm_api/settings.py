@@ -1,7 +1,8 @@
 """The Lambda's configuration: environment variables -> one validated, frozen ``Settings``.
 
-The stack sets these variables (see the team contract); a missing or malformed one fails the
-first request with a message naming the variable, instead of failing somewhere deep later.
+The stack sets these variables (infra/components/api.py; the secret ones are described in docs/secrets.md); a
+missing or malformed one fails the first request with a message naming the variable, instead of failing
+somewhere deep later.
 """
 
 from __future__ import annotations

@@ -6,28 +6,20 @@ Every call runs with credentials of the data-access role, assumed with the sessi
 wrong key would be refused by IAM. Keys are built in one place (``item_key``/``partition``),
 from the verified ``sub`` the route passes in; nothing here reads the request.
 
-Credentials (and the DynamoDB client built on them) are cached per user in the warm container,
-in a bounded LRU, and renewed ``refresh_margin`` seconds before they expire.
+Credentials are cached per user in the warm container, and every call goes through one shared
+DynamoDB client signed with the caller's credentials: see ``tm_api.credentials``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
-import threading
-import time
-from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-SUB_RE = re.compile(r"^[A-Za-z0-9-]{1,128}$")  # Cognito subs are UUIDs; nothing that could reshape a key
-_SESSION_UNSAFE = re.compile(r"[^A-Za-z0-9+=,.@_-]")
+from tm_api.credentials import SUB_RE, UserCredentials, session_name  # noqa: F401  (session_name: re-exported)
+
 _SER, _DESER = TypeSerializer(), TypeDeserializer()
 _HIDDEN = ("PK", "SK")
 
@@ -40,93 +32,6 @@ def partition(sub: str) -> str:
 
 def item_key(sub: str, kind: str, item_id: str) -> dict:
     return {"PK": partition(sub), "SK": f"{kind}#{item_id}"}
-
-
-def session_name(sub: str) -> str:
-    """An STS RoleSessionName for ``sub``: 2-64 chars of [\\w+=,.@-], stable, shows up in CloudTrail."""
-    name = "tm-" + _SESSION_UNSAFE.sub("_", sub)
-    if len(name) > 64:
-        name = name[:47] + "-" + hashlib.sha256(sub.encode()).hexdigest()[:16]
-    return name
-
-
-# ---- credentials ------------------------------------------------------------------------------
-@dataclass
-class _Entry:
-    client: Any  # DynamoDB client signed with this user's role session
-    expires_at: float  # epoch seconds
-    access_key_id: str  # not a secret; lets tests check which session a client uses
-
-
-class UserCredentials:
-    """Per-user DynamoDB clients on session-tagged credentials of the data-access role."""
-
-    def __init__(
-        self,
-        session,
-        role_arn: str,
-        *,
-        endpoint_url: str | None = None,
-        max_users: int = 1000,
-        refresh_margin: float = 300,
-        duration_seconds: int = 3600,
-        clock: Callable[[], float] = time.time,
-    ):
-        self._session = session
-        self.role_arn = role_arn
-        self._endpoint_url = endpoint_url
-        self._max_users = max_users
-        self._margin = refresh_margin
-        self._duration = duration_seconds
-        self._clock = clock
-        self._entries: OrderedDict[str, _Entry] = OrderedDict()
-        self._lock = threading.Lock()  # the local server may call from several threads
-        self._sts = None
-
-    @property
-    def sts(self):
-        if self._sts is None:
-            self._sts = self._session.client("sts", endpoint_url=self._endpoint_url)
-        return self._sts
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def entry(self, sub: str) -> _Entry:
-        with self._lock:
-            entry = self._entries.get(sub)
-            if entry is not None and self._clock() < entry.expires_at - self._margin:
-                self._entries.move_to_end(sub)
-                return entry
-            entry = self._assume(sub)
-            self._entries[sub] = entry
-            self._entries.move_to_end(sub)
-            while len(self._entries) > self._max_users:
-                self._entries.popitem(last=False)
-            return entry
-
-    def client(self, sub: str):
-        return self.entry(sub).client
-
-    def _assume(self, sub: str) -> _Entry:
-        partition(sub)  # refuse a malformed sub before it reaches STS
-        creds = self.sts.assume_role(
-            RoleArn=self.role_arn,
-            RoleSessionName=session_name(sub),
-            DurationSeconds=self._duration,
-            Tags=[{"Key": "sub", "Value": sub}],
-        )["Credentials"]
-        client = self._session.client(
-            "dynamodb",
-            endpoint_url=self._endpoint_url,
-            aws_access_key_id=creds["AccessKeyId"],
-            aws_secret_access_key=creds["SecretAccessKey"],
-            aws_session_token=creds["SessionToken"],
-        )
-        expiration = creds["Expiration"]
-        if isinstance(expiration, str):
-            expiration = datetime.fromisoformat(expiration.replace("Z", "+00:00"))
-        return _Entry(client=client, expires_at=expiration.timestamp(), access_key_id=creds["AccessKeyId"])
 
 
 # ---- items ------------------------------------------------------------------------------------

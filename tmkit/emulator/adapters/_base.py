@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.utilities.utils import get_partition
 
 
@@ -74,8 +75,6 @@ class Adapter:
         return attr in cls.ATTRS
 
     def get_cfn_attribute(self, attribute_name: str) -> Any:
-        from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
-
         if attribute_name not in self.attrs:
             raise UnformattedGetAttTemplateException()
         return self.attrs[attribute_name]
@@ -86,6 +85,11 @@ class Adapter:
 
     def is_created(self) -> bool:
         return True
+
+    @classmethod
+    def _updated_in_place(cls, resource: Adapter, props: dict[str, Any]) -> Adapter:
+        """The same real object (same physical id and attributes), now described by ``props``."""
+        return cls(resource.ctx, resource.name, resource.physical_id, resource.attrs, props)
 
     @classmethod
     def _build(cls, ctx: Ctx, name: str, props: dict[str, Any]) -> Adapter:

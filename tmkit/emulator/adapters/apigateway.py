@@ -200,7 +200,7 @@ class Authorizer(Adapter, CloudFormationModel):
         ):
             if key in props and hasattr(authorizer, attr):
                 setattr(authorizer, attr, props[key])
-        return cls(resource.ctx, resource.name, resource.physical_id, resource.attrs, props)
+        return cls._updated_in_place(resource, props)
 
     @classmethod
     def remove(cls, resource):
@@ -264,7 +264,7 @@ class Account(Adapter, CloudFormationModel):
     @classmethod
     def update(cls, resource, props):
         cls.create(resource.ctx, resource.name, props)
-        return cls(resource.ctx, resource.name, resource.physical_id, resource.attrs, props)
+        return cls._updated_in_place(resource, props)
 
 
 class Resource(MotoResource, CloudFormationModel):

@@ -108,7 +108,7 @@ class Distribution(Adapter, CloudFormationModel):
             copy.deepcopy(api_cfg), resource.physical_id, if_match=True
         )
         _keep_associations(dist, api_cfg)
-        return cls(resource.ctx, resource.name, resource.physical_id, resource.attrs, props)
+        return cls._updated_in_place(resource, props)
 
     @classmethod
     def remove(cls, resource):
@@ -129,7 +129,7 @@ class OriginAccessControl(Adapter, CloudFormationModel):
         _backend(resource.ctx).update_origin_access_control(
             resource.physical_id, dict(props["OriginAccessControlConfig"])
         )
-        return cls(resource.ctx, resource.name, resource.physical_id, resource.attrs, props)
+        return cls._updated_in_place(resource, props)
 
     @classmethod
     def remove(cls, resource):
@@ -157,7 +157,7 @@ class Function(Adapter, CloudFormationModel):
         fn = _backend(resource.ctx).describe_function(resource.name)
         fn.config = dict(props.get("FunctionConfig") or {})
         fn.code = props.get("FunctionCode", "").encode()
-        return cls(resource.ctx, resource.name, resource.physical_id, resource.attrs, props)
+        return cls._updated_in_place(resource, props)
 
     @classmethod
     def remove(cls, resource):
@@ -174,7 +174,7 @@ class _IdOnly(Adapter):
 
     @classmethod
     def update(cls, resource, props):
-        return cls(resource.ctx, resource.name, resource.physical_id, resource.attrs, props)
+        return cls._updated_in_place(resource, props)
 
 
 class CachePolicy(_IdOnly, CloudFormationModel):

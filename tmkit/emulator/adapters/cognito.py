@@ -37,7 +37,7 @@ class UserPool(Adapter, CloudFormationModel):
         pool = _backend(resource.ctx).describe_user_pool(resource.physical_id)
         pool.name = props.get("UserPoolName", pool.name)
         _backend(resource.ctx).update_user_pool(resource.physical_id, _pool_config(props))
-        return cls(resource.ctx, resource.name, resource.physical_id, resource.attrs, props)
+        return cls._updated_in_place(resource, props)
 
     @classmethod
     def remove(cls, resource):
@@ -76,7 +76,7 @@ class UserPoolClient(Adapter, CloudFormationModel):
         _backend(resource.ctx).update_user_pool_client(
             resource.attrs["_PoolId"], resource.physical_id, cls._config(resource.name, props)
         )
-        return cls(resource.ctx, resource.name, resource.physical_id, resource.attrs, props)
+        return cls._updated_in_place(resource, props)
 
     @classmethod
     def remove(cls, resource):

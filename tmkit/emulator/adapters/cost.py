@@ -59,7 +59,7 @@ class _ArnOnly(Adapter):
 
     @classmethod
     def update(cls, resource, props):
-        return cls(resource.ctx, resource.name, resource.physical_id, resource.attrs, props)
+        return cls._updated_in_place(resource, props)
 
 
 class AnomalyMonitor(_ArnOnly, CloudFormationModel):

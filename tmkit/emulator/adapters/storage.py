@@ -110,7 +110,7 @@ class BucketPolicy(Adapter, CloudFormationModel):
         if props["Bucket"] != resource.physical_id:
             return super().update(resource, props)
         cls.create(resource.ctx, resource.name, props)
-        return cls(resource.ctx, resource.name, resource.physical_id, resource.attrs, props)
+        return cls._updated_in_place(resource, props)
 
     @classmethod
     def remove(cls, resource):
@@ -221,7 +221,7 @@ class Secret(Adapter, CloudFormationModel):
             _secretsmanager(resource.ctx).put_secret_value(
                 resource.name, props["SecretString"], None, None, ["AWSCURRENT"]
             )
-        return cls(resource.ctx, resource.name, resource.physical_id, resource.attrs, props)
+        return cls._updated_in_place(resource, props)
 
     @classmethod
     def remove(cls, resource):

@@ -1,0 +1,185 @@
+"""tmkit/logs.py: --since, search terms, one readable line per event, time-ordered reads across groups (moto)."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from tmkit import logs
+from tmkit.errors import ToolkitError
+
+NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+NOW_MS = int(NOW.timestamp() * 1000)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("30s", 30), ("10m", 600), ("2h", 7200), ("1d", 86400), (" 5M ", 300), ("0s", 0)]
+)
+def test_since_durations(text, seconds):
+    assert logs.parse_since(text, NOW) == NOW_MS - seconds * 1000
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-03-01T11:00:00Z", datetime(2026, 3, 1, 11, tzinfo=UTC)),
+        ("2026-03-01T11:00:00", datetime(2026, 3, 1, 11, tzinfo=UTC)),  # no zone: UTC
+        ("2026-03-01T12:30:00+02:00", datetime(2026, 3, 1, 10, 30, tzinfo=UTC)),
+        ("2026-02-28", datetime(2026, 2, 28, tzinfo=UTC)),
+    ],
+)
+def test_since_iso_times(text, expected):
+    assert logs.parse_since(text, NOW) == int(expected.timestamp() * 1000)
+
+
+@pytest.mark.parametrize("text", ["", "yesterday", "10", "10y", "-5m", "2026-13-01", "99999999d", "m10"])
+def test_since_refuses_what_it_cannot_read(text):
+    with pytest.raises(ToolkitError, match=r"--since .* use e.g. --since 30s, 10m, 2h, 1d"):
+        logs.parse_since(text, NOW)
+
+
+def test_since_refuses_the_future():
+    with pytest.raises(ToolkitError, match="in the future"):
+        logs.parse_since("2026-03-02T00:00:00Z", NOW)
+
+
+def test_terms_and_the_server_pattern():
+    assert logs.search_terms(None, None) == []
+    terms = logs.search_terms("GET /tasks", "abc-123")
+    assert terms == ["GET /tasks", "abc-123"]
+    assert logs.server_pattern(terms) == '"abc-123"'  # one quoted term (the emulator understands only one)
+    assert logs.server_pattern(['say "hi"']) is None  # quotes: matched here only
+    assert logs.matches("x GET /tasks abc-123", terms) and not logs.matches("GET /tasks", terms)
+    for bad in ("", "   ", "a\x1b[31mb", "x" * 300):
+        with pytest.raises(ToolkitError, match="--filter"):
+            logs.search_terms(bad, None)
+
+
+def test_log_groups_need_the_outputs(tmp_path):
+    from tmkit.config import load_env
+
+    cfg = load_env("dev")
+    assert logs.log_groups(cfg, {"ApiLogGroupName": "/aws/lambda/f", "ApiAccessLogGroupName": "acc"}) == [
+        "/aws/lambda/f",
+        "acc",
+    ]
+    with pytest.raises(ToolkitError, match="no ApiLogGroupName output.*inv deploy --env dev"):
+        logs.log_groups(cfg, {"TableName": "t"})
+
+
+# ---- one readable line per event -------------------------------------------------------------------------
+def ev(message, ts=NOW_MS, group="/aws/lambda/f"):
+    return {"timestamp": ts, "message": message, "logGroupName": group, "eventId": str(ts)}
+
+
+def test_powertools_line():
+    msg = json.dumps(
+        {
+            "level": "ERROR",
+            "message": "secret not configured",
+            "timestamp": "2026-03-01 12:00:00,000+0000",
+            "correlation_id": "req-1",
+            "function_request_id": "fn-1",
+            "exception": "Traceback (most recent call last):\n  ...\nKeyError: 'x'",
+        }
+    )
+    line = logs.parse_event(ev(msg))
+    assert (line.time, line.level, line.request_id) == ("2026-03-01T12:00:00.000Z", "ERROR", "req-1")
+    assert line.message == "secret not configured (KeyError: 'x')"
+    assert "\n" not in line.render()
+
+
+def test_access_log_line():
+    msg = json.dumps(
+        {
+            "requestId": "req-2",
+            "ip": "1.2.3.4",
+            "httpMethod": "POST",
+            "resourcePath": "/tasks",
+            "status": "201",
+            "responseLength": "57",
+        }
+    )
+    line = logs.parse_event(ev(msg))
+    assert (line.level, line.request_id, line.request, line.status) == ("ACCESS", "req-2", "POST /tasks", "201")
+    rendered = line.render()
+    assert "POST /tasks" in rendered and " 201 " in rendered and "57 bytes" in rendered
+
+
+def test_handler_lines_get_method_path_and_status_from_the_access_log():
+    access = ev(json.dumps({"requestId": "req-9", "httpMethod": "PUT", "resourcePath": "/tasks/{id}", "status": "404"}))
+    handler = ev(json.dumps({"level": "WARNING", "message": "not found", "correlation_id": "req-9"}))
+    other = ev(json.dumps({"level": "INFO", "message": "x", "correlation_id": "req-other"}))
+    requests = logs.request_index([handler, access, other])
+    assert requests == {"req-9": ("PUT /tasks/{id}", "404")}
+    line = logs.parse_event(handler, requests)
+    assert (line.request, line.status, line.message) == ("PUT /tasks/{id}", "404", "not found")
+    assert logs.parse_event(other, requests).request == "-"
+
+
+def test_runtime_lines():
+    report = logs.parse_event(
+        ev("REPORT RequestId: fn-3\tDuration: 12.345 ms\tBilled Duration: 13 ms\tMemory Size: 256 MB\t")
+    )
+    assert (report.level, report.request_id, report.duration) == ("REPORT", "fn-3", "12.3ms")
+    start = logs.parse_event(ev("START RequestId: fn-3 Version: $LATEST\n"))
+    assert (start.level, start.request_id, start.message) == ("START", "fn-3", "Version: $LATEST")
+
+
+def test_untrusted_text_cannot_drive_the_terminal():
+    line = logs.parse_event(ev("plain \x1b[2J\x1b]0;owned\x07text\nsecond line")).render()
+    assert "\x1b" not in line and "\x07" not in line and "\n" not in line
+    assert line.endswith("plain [2J]0;ownedtext | second line")
+
+
+def test_json_output_is_the_raw_event():
+    event = ev("START RequestId: a Version: $LATEST")
+    assert json.loads(logs.render(event, as_json=True)) == event
+
+
+# ---- reading several groups (moto in-process) -------------------------------------------------------------
+@pytest.fixture
+def cw(monkeypatch):
+    from moto import mock_aws
+
+    for k, v in {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(k, v)
+    with mock_aws():
+        import boto3
+
+        client = boto3.client("logs", region_name="us-east-1")
+        for group in ("fn", "access"):
+            client.create_log_group(logGroupName=group)
+            client.create_log_stream(logGroupName=group, logStreamName="s")
+        yield client
+
+
+T = int(time.time() * 1000) - 60_000  # CloudWatch refuses events older than 14 days
+
+
+def put(client, group, *events):
+    client.put_log_events(
+        logGroupName=group, logStreamName="s", logEvents=[{"timestamp": ts, "message": m} for ts, m in events]
+    )
+
+
+def test_fetch_interleaves_groups_in_time_order_and_filters(cw):
+    put(cw, "fn", (T + 1, "START RequestId: a"), (T + 3, "END RequestId: a"))
+    put(cw, "access", (T - 5000, "too old"), (T + 2, '{"requestId": "r", "httpMethod": "GET"}'))
+    events = logs.fetch(cw, ["fn", "access"], T - 1000, [])
+    assert [(e["logGroupName"], e["timestamp"]) for e in events] == [
+        ("fn", T + 1),
+        ("access", T + 2),
+        ("fn", T + 3),
+    ]
+    only = logs.fetch(cw, ["fn", "access"], T - 1000, logs.search_terms("RequestId", "END"))
+    assert [e["message"] for e in only] == ["END RequestId: a"]
+
+
+def test_fetch_without_any_group_says_no_invocations_yet(cw):
+    assert logs.fetch(cw, ["fn", "missing"], T, []) == []  # one group is enough
+    with pytest.raises(logs.NoLogGroup, match="no invocations yet: the log group missing does not exist"):
+        logs.fetch(cw, ["missing"], T, [])
