@@ -43,7 +43,7 @@ class _Shared:
         self.lock = threading.Lock()
 
 
-# (profile, region, endpoint, emulator?) -> the process's one session for it (docs/performance.md, "Start-up").
+# (profile, region, endpoint, emulator?) -> the process's one session for it (docs/architecture.md, "Start-up").
 _sessions: dict[tuple, _Shared] = {}
 _sessions_lock = threading.Lock()
 
