@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from dotenv import dotenv_values
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tmkit import naming
 from tmkit.errors import ToolkitError
@@ -50,6 +48,12 @@ LOG_RETENTION_DAYS = (
     3288,
     3653,
 )
+# An e-mail address as the budget alerts need it: an ASCII dot-atom local part and a DNS host name with a
+# letter TLD (docs/environments.md, "Budget e-mails"). Checked here rather than with email-validator, whose
+# import alone costs more than the rest of loading a config (docs/architecture.md, "Start-up").
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL_RE = re.compile(rf"(?P<local>{_ATOM}(?:\.{_ATOM})*)@(?P<domain>(?:{_LABEL}\.)+[A-Za-z]{{2,63}})")
 # Account id the local emulator reports for every caller (moto's MOTO_ACCOUNT_ID).
 EMULATOR_ACCOUNT = "123456789012"
 
@@ -58,9 +62,23 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
+def _email(value: str) -> str:
+    if not EMAIL_RE.fullmatch(value):
+        if value.count("@") != 1:
+            reason = "it must have exactly one @-sign"
+        elif not value.split("@")[0]:
+            reason = "there must be something before the @-sign"
+        else:
+            reason = "use name@example.com: letters, digits and !#$%&'*+/=?^_`{|}~-. before the @, a domain after it"
+        raise ValueError(f"value is not a valid email address: {reason}")
+    if len(value) > 254 or len(value.split("@")[0]) > 64:
+        raise ValueError("value is not a valid email address: it is too long (at most 64 characters before the @)")
+    return value
+
+
 class BudgetConfig(_Strict):
     monthly_limit_usd: float = Field(gt=0)
-    emails: tuple[EmailStr, ...] = Field(min_length=1)
+    emails: tuple[Annotated[str, AfterValidator(_email)], ...] = Field(min_length=1)
     anomaly_monitor: bool = False
 
     @field_validator("monthly_limit_usd", mode="before")
@@ -276,6 +294,8 @@ def load_env(name: str) -> EnvConfig:
             "To add one, copy an existing file (see docs/environments.md); "
             "to create a preview of one, `inv preview.deploy --env BASE --name NAME`."
         )
+    import tomllib
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -330,6 +350,8 @@ def _environment_setting() -> tuple[str, str] | None:
         return value, "ENVIRONMENT in the shell"
     dotenv = ROOT / ".env"
     if dotenv.is_file():
+        from dotenv import dotenv_values  # only when there is a .env (docs/architecture.md, "Start-up")
+
         value = dotenv_values(dotenv).get("ENVIRONMENT")
         if value is not None:
             return value, "ENVIRONMENT in .env"

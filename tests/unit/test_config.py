@@ -155,3 +155,40 @@ def test_empty_environment_variable_is_refused_not_read_as_dev(envs_dir, monkeyp
     with pytest.raises(ToolkitError, match=f"ENVIRONMENT in {'the shell' if where == 'shell' else '.env'} is empty"):
         resolve_env_name(None)
     assert resolve_env_name("qa") == "qa"  # --env still wins
+
+
+@pytest.mark.parametrize(
+    "address,reason",
+    [
+        ("ops.team+alerts@mail.example.co.uk", None),
+        ("a@b", "use name@example.com"),
+        ("two@@example.com", "exactly one @-sign"),
+        ("@example.com", "something before the @-sign"),
+        ("a..b@example.com", "use name@example.com"),
+        ("ops@-example.com", "use name@example.com"),
+        ("ops@example.c0m", "use name@example.com"),
+        ("ops@example.com ", "use name@example.com"),
+        ("ops <ops@example.com>", "use name@example.com"),
+        ("x" * 65 + "@example.com", "too long"),
+    ],
+)
+def test_budget_emails_are_checked_without_email_validator(write_env, address, reason):
+    name = write_env("mail", replace={'"dev-team@example.com"': f'"{address}"'})
+    if reason is None:
+        assert load_env(name).budget.emails == (address,)
+        return
+    with pytest.raises(ToolkitError) as err:
+        load_env(name)
+    assert "field 'budget.emails[0]': value is not a valid email address" in str(err.value)
+    assert reason in str(err.value)
+
+
+def test_loading_a_config_imports_neither_email_validator_nor_dotenv(envs_dir):
+    import subprocess
+    import sys
+
+    code = "import sys, tmkit.config as c; c.load_env(c.resolve_env_name('dev')); print(sorted(sys.modules))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], cwd=ENVS_DIR.parent, check=True, capture_output=True, text=True
+    ).stdout
+    assert "'email_validator'" not in loaded and "'dotenv'" not in loaded
