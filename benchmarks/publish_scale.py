@@ -260,6 +260,8 @@ def main() -> None:
     for n in sizes:
         composition(n)  # refuse a bad size before starting anything
     os.environ.pop("TM_ENVS_DIR", None)
+    # As a user's interpreter: the toolkit's sources compiled once (into __pycache__), not in every process.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     for k, v in child_env("").items():
         if k != "AWS_ENDPOINT_URL":
             os.environ[k] = v
