@@ -16,8 +16,8 @@ of benchmarks/proxy.py (default link: 20 ms per request, 50 Mbit/s upload), in t
 
 Both tools run as CLI processes (`inv frontend.publish --env local`; `aws s3 sync --delete` then
 `aws cloudfront create-invalidation --paths '/*'`), exactly as benchmarks/publish.py runs them. Prints, per size
-and scenario: wall time, requests, bytes uploaded, peak memory of the tool's process, the ratios, and the
-requests by operation (where they go). Not a test: it prints figures.
+and scenario: wall time, CPU time and peak memory of the tool's processes, requests, bytes uploaded, the
+ratios, and the requests by operation (where they go). Not a test: it prints figures.
 
 Expected duration on a 2-core machine with nothing else running: about 1 minute for 300 files, 5 minutes for
 3,500, 30 minutes or more for 20,000 (the emulator handles one request in a few milliseconds of CPU, and a
@@ -128,10 +128,11 @@ def _hwm_kb(pid: int) -> int:
         return 0
 
 
-def run_measured(args: list[str], endpoint: str, timeout: float) -> int:
-    """Run one CLI to completion; its peak resident memory in kB, sampled every 5 ms from /proc.
+def run_measured(args: list[str], endpoint: str, timeout: float) -> tuple[int, float]:
+    """Run one CLI to completion: (peak resident memory in kB, sampled every 5 ms from /proc; CPU seconds).
 
-    (wait4's ru_maxrss would also count the benchmark process itself, copied by the fork before exec.)
+    (wait4's ru_maxrss would also count the benchmark process itself, copied by the fork before exec; its CPU
+    time is the child's own.) On a busy machine the CPU time is the steadier figure.
     """
     with tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(args, cwd=ROOT, env=child_env(endpoint), stdout=subprocess.DEVNULL, stderr=err)
@@ -144,30 +145,33 @@ def run_measured(args: list[str], endpoint: str, timeout: float) -> int:
                 proc.wait()
                 raise SystemExit(f"{' '.join(args[:3])} took more than {timeout:g} s (--run-timeout): stopped.")
             time.sleep(0.005)
-        if proc.wait():
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode:
             err.seek(0)
             raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}):\n{err.read()[-2000:]}")
-    return peak
+    return peak, usage.ru_utime + usage.ru_stime
 
 
-def tmkit_run(build: Path, endpoint: str, dist: str, timeout: float) -> tuple[list[str] | None, int]:
+def tmkit_run(build: Path, endpoint: str, dist: str, timeout: float) -> tuple[list[str] | None, int, float]:
     args = [str(VENV_BIN / "inv"), "frontend.publish", "--env", "local", "--dir", str(build)]
-    return None, run_measured(args, endpoint, timeout)
+    return None, *run_measured(args, endpoint, timeout)
 
 
-def sync_run(build: Path, endpoint: str, dist: str, timeout: float) -> tuple[list[str] | None, int]:
+def sync_run(build: Path, endpoint: str, dist: str, timeout: float) -> tuple[list[str] | None, int, float]:
     aws = [str(VENV_BIN / "aws"), "--endpoint-url", endpoint]
-    rss = run_measured(
+    rss, cpu = run_measured(
         aws + ["s3", "sync", str(build), f"s3://{SYNC_BUCKET}", "--delete", "--only-show-errors"], endpoint, timeout
     )
-    run_measured(aws + ["cloudfront", "create-invalidation", "--distribution-id", dist, "--paths", "/*"], endpoint, 60)
-    return ["/*"], rss
+    invalidation = ["cloudfront", "create-invalidation", "--distribution-id", dist, "--paths", "/*"]
+    rss2, cpu2 = run_measured(aws + invalidation, endpoint, 60)
+    return ["/*"], max(rss, rss2), cpu + cpu2
 
 
 def measure(tool, build: Path, proxy: CountingProxy, direct: str, dist: str, timeout: float) -> dict:
     proxy.reset()
     t0 = time.perf_counter()
-    paths, rss = tool(build, proxy.url, dist, timeout)
+    paths, rss, cpu = tool(build, proxy.url, dist, timeout)
     wall = time.perf_counter() - t0
     counts, up = proxy.reset()
     counts = {k: v for k, v in counts.items() if v > 0}
@@ -178,6 +182,7 @@ def measure(tool, build: Path, proxy: CountingProxy, direct: str, dist: str, tim
         "counts": counts,
         "bytes": up,
         "rss_kb": rss,
+        "cpu": cpu,
         "paths": paths,
         "requests": sum(counts.values()),
     }
@@ -228,7 +233,7 @@ def report(rows: list[dict], link: str) -> None:
         if "changed_bytes" in r:
             scenario += f" ({r['changed_files']} files, {r['changed_bytes'] / 1e3:.1f} kB changed)"
         cells = [
-            f"{x['wall']:.2f} s, {x['requests']} req, {x['bytes'] / 1e6:.3f} MB up, {x['rss_kb'] / 1024:.0f} MiB RSS"
+            f"{x['wall']:.2f} s ({x['cpu']:.2f} s CPU), {x['requests']} req, {x['bytes'] / 1e6:.3f} MB up, {x['rss_kb'] / 1024:.0f} MiB RSS"
             for x in (tm, sy)
         ]
         wall_ratio = tm["wall"] / sy["wall"] if sy["wall"] else float("nan")
