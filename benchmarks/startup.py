@@ -1,15 +1,26 @@
 #!/usr/bin/env python3
-"""Start-up cost of the task list: `inv --list` vs a bare `python -c "import invoke"`.
+"""Start-up cost: `inv --list` vs a bare `python -c "import invoke"`, and a task's way to its first AWS request.
 
 Usage: .venv/bin/python benchmarks/startup.py [--runs N]
-Prints the median and minimum wall time (seconds) of: `import invoke`; `inv --list` over a one-task
-tasks.py (invoke's own floor); `inv --list` of this repository. Then the heavy modules `inv --list`
-loads (should be none: they are imported inside the functions that use them). Nothing is asserted.
+
+Prints the median and minimum wall time (seconds) of:
+- `import invoke`; `inv --list` over a one-task tasks.py (invoke's own floor); `inv --list` of this repository;
+  then the heavy modules `inv --list` loads (should be none: they are imported inside the functions that use them);
+- the start-up breakdown of a task, measured inside a fresh interpreter that does what `inv frontend.publish
+  --env local` does before its first request, against an emulator started here: interpreter start (process
+  spawn to the first line), `import invoke`, `import tasks` (every task module), config load (`load_env`),
+  botocore session (import and creation), first client (CloudFormation), first request (DescribeStacks);
+  each step's wall time and CPU time (the CPU time is the steadier figure on a busy machine);
+- the real thing: `inv frontend.publish --env local` from process spawn until its first request reaches the
+  emulator (seen by the counting proxy of benchmarks/proxy.py).
+Nothing is asserted.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
 import subprocess
 import sys
@@ -21,20 +32,119 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 HEAVY = ("boto3", "botocore", "aws_cdk", "jsii", "moto", "jwt", "cryptography", "pydantic")
 
+# Runs in the child: wall clock (time.time, comparable with the parent's) and CPU time after each step.
+PROBE = """
+import json, sys, time
+marks = [("interpreter", time.time(), time.process_time())]
+def mark(step):
+    marks.append((step, time.time(), time.process_time()))
+import invoke
+mark("import invoke")
+import tasks
+mark("import tasks")
+from tmkit.tasks._base import load
+cfg = load("local")
+mark("config load")
+from tmkit import aws
+aws.session(cfg)
+mark("botocore session")
+cfn = aws.client(cfg, "cloudformation")
+mark("first client")
+try:
+    cfn.describe_stacks(StackName=cfg.stack_name)
+except Exception as exc:  # the stack need not exist: the request was made
+    if "does not exist" not in str(exc):
+        raise
+mark("first request")
+print(json.dumps(marks))
+"""
+
 
 def timed(argv: list[str], runs: int) -> list[float]:
     times = []
+    subprocess.run(argv, cwd=ROOT, env=child_env(), check=True, stdout=subprocess.DEVNULL)  # warm __pycache__
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run(argv, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(argv, cwd=ROOT, env=child_env(), check=True, stdout=subprocess.DEVNULL)
         times.append(time.perf_counter() - start)
     return times
+
+
+def child_env(endpoint: str | None = None) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k not in ("TM_ENVS_DIR", "ENVIRONMENT")}
+    env["PYTHONPATH"] = str(ROOT)
+    if endpoint:
+        env["AWS_ENDPOINT_URL"] = endpoint
+    return env
+
+
+def breakdown(endpoint: str, runs: int) -> None:
+    """Median per step over ``runs`` fresh interpreters."""
+    steps: dict[str, list[tuple[float, float]]] = {}
+    totals, cpu_totals = [], []
+    subprocess.run(
+        [str(BIN / "python"), "-c", PROBE], cwd=ROOT, env=child_env(endpoint), check=True, capture_output=True
+    )
+    for _ in range(runs):
+        spawned = time.time()
+        out = subprocess.run(
+            [str(BIN / "python"), "-c", PROBE], cwd=ROOT, env=child_env(endpoint), check=True, capture_output=True
+        ).stdout
+        marks = json.loads(out)
+        prev_wall, prev_cpu = spawned, 0.0
+        for step, wall, cpu in marks:
+            steps.setdefault(step, []).append((wall - prev_wall, cpu - prev_cpu))
+            prev_wall, prev_cpu = wall, cpu
+        totals.append(marks[-1][1] - spawned)
+        cpu_totals.append(marks[-1][2])
+    print(f"\nstart-up breakdown, process start to first request (median of {runs} runs; emulator on loopback):")
+    print(f"  {'step':<18} {'wall s':>7} {'cpu s':>7}")
+    for step, values in steps.items():
+        wall = statistics.median(v[0] for v in values)
+        cpu = statistics.median(v[1] for v in values)
+        note = "  (spawn to first line; cpu: the interpreter's own)" if step == "interpreter" else ""
+        print(f"  {step:<18} {wall:>7.3f} {cpu:>7.3f}{note}")
+    print(f"  {'total':<18} {statistics.median(totals):>7.3f} {statistics.median(cpu_totals):>7.3f}")
+
+
+def publish_first_request(proxy_url: str, proxy, runs: int) -> None:
+    """`inv frontend.publish --env local`: process spawn until its first request reaches the proxy."""
+    times = []
+    for _ in range(runs):
+        proxy.reset()
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            [str(BIN / "inv"), "frontend.publish", "--env", "local", "--dir", str(ROOT / "benchmarks" / "out")],
+            cwd=ROOT,
+            env=child_env(proxy_url),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        while not sum(proxy.counts.values()) and proc.poll() is None and time.perf_counter() - start < 60:
+            time.sleep(0.001)
+        times.append(time.perf_counter() - start)
+        proc.kill()
+        proc.wait()
+    print(
+        f"\n`inv frontend.publish --env local`, spawn to first request at the emulator: "
+        f"median {statistics.median(times):.3f} s  min {min(times):.3f} s  ({runs} runs)"
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
-    runs = parser.parse_args().runs
+    parser.add_argument(
+        "--compile", action="store_true", help="keep PYTHONDONTWRITEBYTECODE: every process compiles the sources"
+    )
+    args = parser.parse_args()
+    runs = args.runs
+    if os.environ.get("PYTHONDONTWRITEBYTECODE") and not args.compile:
+        # Otherwise every measured process compiles the toolkit's sources again, which a user's interpreter
+        # (writing __pycache__) does once.
+        del os.environ["PYTHONDONTWRITEBYTECODE"]
+        print("PYTHONDONTWRITEBYTECODE was set: unset for the measured processes (--compile keeps it)")
+    print(f"[load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs]")
     loaded = subprocess.run(
         [str(BIN / "python"), "-c", f"import sys, tasks; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"],
         cwd=ROOT,
@@ -52,6 +162,19 @@ def main() -> int:
             times = timed(argv, runs)
             print(f"{label:32} median {statistics.median(times):.3f} s  min {min(times):.3f} s  ({runs} runs)")
     print(f"heavy modules loaded by `inv --list`: {loaded or 'none'}")
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from proxy import CountingProxy
+    from publish import start_emulator
+
+    server, port = start_emulator()
+    proxy = CountingProxy(port).start()
+    try:
+        breakdown(f"http://localhost:{port}", runs)
+        publish_first_request(proxy.url, proxy, runs)
+    finally:
+        proxy.stop()
+        server.stop()
     return 0
 
 

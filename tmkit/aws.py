@@ -1,4 +1,4 @@
-"""boto3 sessions and clients for one environment: region, credentials, endpoint, retries.
+"""botocore sessions and clients for one environment: region, credentials, endpoint, retries.
 
 Every AWS call of the toolkit goes through ``client(cfg, service)`` and runs inside
 ``aws_errors(cfg)``, which turns the SDK's exceptions into ``ToolkitError`` messages that say
@@ -9,7 +9,8 @@ profile in the shell can never be used against it (and vice versa).
 from __future__ import annotations
 
 import contextlib
-import functools
+import os
+import threading
 from collections.abc import Iterator, Mapping
 
 from tmkit.config import EnvConfig
@@ -33,15 +34,55 @@ def credentials_env(cfg: EnvConfig) -> dict[str, str]:
     return env
 
 
-@functools.cache
-def _session(region: str, local: bool):
-    import boto3
+class _Shared:
+    """One botocore session and the lock that serialises ``create_client`` on it (botocore sessions are not
+    thread-safe; the clients they make are)."""
 
-    return boto3.Session(region_name=region, **(FAKE_CREDENTIALS if local else {}))
+    def __init__(self, session) -> None:
+        self.session = session
+        self.lock = threading.Lock()
+
+
+# (profile, region, endpoint, emulator?) -> the process's one session for it (docs/architecture.md, "Start-up").
+_sessions: dict[tuple, _Shared] = {}
+_sessions_lock = threading.Lock()
+
+
+def _session_key(cfg: EnvConfig) -> tuple:
+    profile = None if cfg.is_local else (os.environ.get("AWS_PROFILE") or None)
+    return (profile, cfg.region, cfg.endpoint_url, cfg.is_local)
+
+
+def _new_session(profile: str | None, region: str, local: bool):
+    import botocore.session
+
+    session = botocore.session.Session(profile=profile)
+    if local:
+        # The emulator gets the fake credentials, never a profile from the shell (which may not even exist).
+        session.get_component("config_store").set_config_variable("profile", None)
+    session.set_config_variable("region", region)
+    return session
+
+
+def _shared(cfg: EnvConfig) -> _Shared:
+    key = _session_key(cfg)
+    shared = _sessions.get(key)
+    if shared is None:
+        with _sessions_lock:
+            shared = _sessions.get(key)
+            if shared is None:
+                shared = _sessions[key] = _Shared(_new_session(key[0], cfg.region, cfg.is_local))
+    return shared
+
+
+def session(cfg: EnvConfig):
+    """The botocore session every client for ``cfg`` is made from: one per (profile, region, endpoint) per process,
+    so service models, endpoint rules and credentials are loaded once."""
+    return _shared(cfg).session
 
 
 def client(cfg: EnvConfig, service: str, *, max_pool: int = 10, **kwargs):
-    """A boto3 client for ``service`` in ``cfg``'s region, account and endpoint."""
+    """A botocore client for ``service`` in ``cfg``'s region, account and endpoint, from the shared session."""
     from botocore.config import Config
 
     config = Config(
@@ -50,7 +91,12 @@ def client(cfg: EnvConfig, service: str, *, max_pool: int = 10, **kwargs):
         read_timeout=60,
         max_pool_connections=max_pool,
     )
-    return _session(cfg.region, cfg.is_local).client(service, endpoint_url=cfg.endpoint_url, config=config, **kwargs)
+    shared = _shared(cfg)
+    credentials = FAKE_CREDENTIALS if cfg.is_local else {}
+    with shared.lock:
+        return shared.session.create_client(
+            service, region_name=cfg.region, endpoint_url=cfg.endpoint_url, config=config, **credentials, **kwargs
+        )
 
 
 def emulator_hint(cfg: EnvConfig) -> str:
