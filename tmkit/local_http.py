@@ -19,6 +19,7 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+READ_TIMEOUT = 30.0  # seconds a connection may stay silent (idle keep-alive, a body that stops coming)
 
 
 @dataclass
@@ -63,12 +64,22 @@ def _handler_class(route: Router, say: Callable[[str], None]):
         protocol_version = "HTTP/1.1"
         server_version = "tmkit-local-serve"
 
+        def setup(self) -> None:
+            self.timeout = READ_TIMEOUT  # read when the connection starts: tests shorten it
+            super().setup()
+
         def _handle(self) -> None:
             host = (self.headers.get("Host") or "").rsplit(":", 1)[0].strip("[]")
-            length = self.headers.get("Content-Length") or "0"
+            lengths = set(self.headers.get_all("Content-Length") or ["0"])
+            length = lengths.pop().strip() if len(lengths) == 1 else ""
             if host not in LOOPBACK_HOSTS:  # DNS rebinding: a page elsewhere must not reach this server
                 reply = text_reply(403, "Forbidden: this server answers only to localhost / 127.0.0.1.")
-            elif not length.isdigit() or int(length) > MAX_BODY_BYTES:
+            elif self.headers.get("Transfer-Encoding") is not None:
+                # Not read here: a chunked body left in the stream would be parsed as a second request.
+                reply = text_reply(411, "Length Required: send the body with a Content-Length, not chunked.")
+            elif not (length.isascii() and length.isdigit()):
+                reply = text_reply(400, "Bad Request: one Content-Length of ASCII digits, please.")
+            elif int(length) > MAX_BODY_BYTES:
                 reply = text_reply(413, f"Request body larger than {MAX_BODY_BYTES} bytes.")
             else:
                 body = self.rfile.read(int(length)) if int(length) else b""
@@ -82,7 +93,7 @@ def _handler_class(route: Router, say: Callable[[str], None]):
                 if k.lower() not in ("content-length", "connection", "transfer-encoding"):
                     self.send_header(k, v)
             self.send_header("Content-Length", str(len(reply.body)) if reply.status != 304 else "0")
-            if reply.status == 413:
+            if reply.status in (400, 411, 413):  # the body was not read: the stream is no longer in step
                 self.send_header("Connection", "close")
                 self.close_connection = True
             self.end_headers()
