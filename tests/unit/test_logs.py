@@ -135,6 +135,24 @@ def test_untrusted_text_cannot_drive_the_terminal():
     assert line.endswith("plain [2J]0;ownedtext | second line")
 
 
+def test_text_that_reorders_or_hides_itself_is_shown_as_it_is_stored():
+    # bidirectional overrides (the displayed order lies), zero-width characters, Unicode line separators,
+    # and C1 controls such as CSI (U+009B, an escape sequence without ESC) in a message or a JSON field
+    fields = json.dumps(
+        {"level": "INFO\u202e", "message": "ok \u202egnp.exe\u202c \u2066x\u2069\u200b\u2028next\u009b2J"}
+    )
+    for message in ("ok \u202egnp.exe\u202c \u2066x\u2069\u200b\u2028next\u009b2J", fields):
+        line = logs.parse_event(ev(message)).render()
+        assert not any(c in line for c in "\u202e\u202c\u2066\u2069\u200b\u2028\u009b"), repr(line)
+        assert "ok gnp.exe x | next2J" in line
+
+
+@pytest.mark.parametrize("text", ["1900-01-01", "0001-01-01T00:00:00Z", "700000d"])
+def test_since_before_1970_means_from_the_start(text):
+    # FilterLogEvents refuses a negative startTime: anything before the epoch reads everything there is
+    assert logs.parse_since(text, NOW) == 0
+
+
 def test_json_output_is_the_raw_event():
     event = ev("START RequestId: a Version: $LATEST")
     assert json.loads(logs.render(event, as_json=True)) == event
