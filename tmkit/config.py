@@ -318,7 +318,8 @@ def check_env_name(name: str, source: str | None = None) -> str:
         origin = f" from {source}" if source else ""
         raise ToolkitError(
             f"unknown environment {name!r}{origin}: names are 2 to 16 lowercase letters and digits, "
-            f"starting with a letter (no spaces, dots or slashes), or a preview `BASE-<slug>`. Available: {available}"
+            f"starting with a letter (no spaces, dots or slashes), or a preview `BASE-<slug>`. Available: {available}. "
+            "To create a preview of an environment, `inv preview.deploy --env BASE --name NAME`."
         )
     return name
 

@@ -47,7 +47,7 @@ def preview_slug(name: str) -> str:
     slug = naming.slugify(name or "")
     if not slug:
         raise ToolkitError(
-            f"preview name {name!r} has no letters or digits, so it gives no usable name. "
+            f"preview name {name!r} has no letters or digits (ASCII a-z, 0-9), so it gives no usable name. "
             "Pass --name with a branch name or a word such as pr-42."
         )
     return slug
@@ -213,7 +213,7 @@ def prepare(base: EnvConfig, name: str, ttl_hours: int | None = None, now: datet
             "(protected environments may not have one). Preview an environment that has it, e.g. dev."
         )
     slug = preview_slug(name)
-    ttl = base.preview.ttl_hours if ttl_hours is None else int(ttl_hours)
+    ttl = base.preview.ttl_hours if ttl_hours is None else _hours(ttl_hours)
     if not 1 <= ttl <= 24 * 30:
         raise ToolkitError(f"--ttl-hours {ttl} is out of range: give 1 to {24 * 30} hours.")
     env_name = f"{base.name}-{slug}"
@@ -230,6 +230,14 @@ def prepare(base: EnvConfig, name: str, ttl_hours: int | None = None, now: datet
         **provenance(),
     }
     return derive_preview(base, slug, tags)
+
+
+def _hours(value) -> int:
+    """``--ttl-hours`` as typed: a whole number of ASCII digits (``int`` alone would take ``\u0663`` or fail)."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not (text.isascii() and text.removeprefix("-").isdigit()):
+        raise ToolkitError(f"--ttl-hours {value!r} is not a whole number of hours: give 1 to {24 * 30}.")
+    return int(text)
 
 
 def marker(cfg: EnvConfig) -> dict[str, str]:

@@ -88,6 +88,32 @@ def test_refusals_of_prepare(envs):
     assert preview.prepare(dev, "a").name == "dev-a"  # redeploying an existing one is fine
 
 
+@pytest.mark.parametrize("value", ["abc", "1.5", "1e3", "", "\u0663", "24h"])
+def test_a_ttl_that_is_not_a_whole_number_is_a_clear_error(envs, value):
+    with pytest.raises(ToolkitError, match=r"--ttl-hours .* is not a whole number of hours: give 1 to 720"):
+        preview.prepare(load_env("dev"), "x", ttl_hours=value)
+
+
+@pytest.mark.parametrize(("value", "hours"), [("3", 3), (" 5 ", 5), (720, 720)])
+def test_a_ttl_typed_as_text_is_read_as_hours(envs, value, hours):
+    expires = dict(preview.prepare(load_env("dev"), "x", ttl_hours=value, now=NOW).extra_tags)["expires-at"]
+    assert expires == preview.iso(NOW + timedelta(hours=hours))
+
+
+@pytest.mark.parametrize("name", ["\u767b\u5f55", "\u00e9\u00e9"[:0] + "\U0001f600", "..", "\x00\n", ""])
+def test_a_name_without_ascii_letters_or_digits_says_so(envs, name):
+    with pytest.raises(ToolkitError, match=r"has no letters or digits \(ASCII a-z, 0-9\)"):
+        preview.prepare(load_env("dev"), name)
+
+
+def test_a_huge_or_control_character_name_gives_a_short_valid_slug(envs):
+    from tmkit.config import PREVIEW_SLUG_RE
+
+    for name in ("x" * 10_000, "a\x00b\nc", "feature/\u767b\u5f55"):
+        cfg = preview.prepare(load_env("dev"), name)
+        assert PREVIEW_SLUG_RE.fullmatch(cfg.name.removeprefix("dev-")), cfg.name
+
+
 def test_unknown_preview_names_say_how_to_create_one(envs):
     for name in ("dev-nope", "qa-x", "dev-Not_A_Slug", "nobase-x"):
         with pytest.raises(ToolkitError, match=r"unknown environment .*`inv preview.deploy --env \w+ --name NAME`"):
