@@ -70,7 +70,10 @@ def snapshot(roots: Iterable[tuple[Path, str]]) -> dict[str, tuple[int, int]]:
     found: dict[str, tuple[int, int]] = {}
     for root, _ in roots:
         if root.is_file():
-            st = root.stat()
+            try:
+                st = root.stat()
+            except OSError:  # deleted since is_file(): the next snapshot says so
+                continue
             found[str(root)] = (st.st_mtime_ns, st.st_size)
             continue
         for dirpath, dirnames, filenames in os.walk(root):

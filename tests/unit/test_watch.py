@@ -336,3 +336,11 @@ def test_a_deleted_env_file_or_watched_directory_is_not_a_crash(tmp_path):
     shutil.rmtree(root / "frontend/src")
     after = watch.snapshot(roots)
     assert watch.diff(before, after) == {str(root / "envs/dev.toml"), str(root / "frontend/src/App.tsx")}
+
+
+def test_an_env_file_deleted_between_the_check_and_the_read_is_just_gone(tmp_path, monkeypatch):
+    root = tree(tmp_path)
+    env_file = root / "envs/dev.toml"
+    env_file.unlink()
+    monkeypatch.setattr(Path, "is_file", lambda self: self == env_file or Path.exists(self))  # it was there
+    assert str(env_file) not in watch.snapshot(watch.watched(root, env_file))
