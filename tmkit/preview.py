@@ -203,8 +203,16 @@ def provenance() -> dict[str, str]:
     return {k: tag_value(v) for k, v in found.items() if v}
 
 
-def prepare(base: EnvConfig, name: str, ttl_hours: int | None = None, now: datetime | None = None) -> EnvConfig:
-    """The config to deploy for preview ``name`` of ``base``; refuses what may not be previewed."""
+def prepare(
+    base: EnvConfig,
+    name: str,
+    ttl_hours: int | None = None,
+    now: datetime | None = None,
+    say: Callable[[str], None] | None = None,
+) -> EnvConfig:
+    """The config to deploy for preview ``name`` of ``base``; refuses what may not be previewed.
+
+    Warns (``say``) when that preview exists and was deployed from another branch with the same slug."""
     if base.is_preview:
         raise ToolkitError(f"'{base.name}' is itself a preview: pass its base environment '{base.preview_of}'.")
     if base.preview is None:
@@ -229,6 +237,14 @@ def prepare(base: EnvConfig, name: str, ttl_hours: int | None = None, now: datet
         TAG_EXPIRES: iso((now or _now()) + timedelta(hours=ttl)),
         **provenance(),
     }
+    before = next((p.tags.get(TAG_BRANCH) for p in existing if p.name == env_name), None)
+    if before and tags.get(TAG_BRANCH) and before != tags[TAG_BRANCH]:
+        from tmkit.ui import say as ui_say
+
+        (say or ui_say)(
+            f"warning: preview {env_name} was deployed from branch {before!r}, not {tags[TAG_BRANCH]!r} (both "
+            f"names give the slug {slug}): this deploy replaces it. Pass another --name to keep both."
+        )
     return derive_preview(base, slug, tags)
 
 

@@ -114,6 +114,22 @@ def test_a_huge_or_control_character_name_gives_a_short_valid_slug(envs):
         assert PREVIEW_SLUG_RE.fullmatch(cfg.name.removeprefix("dev-")), cfg.name
 
 
+def test_a_branch_whose_slug_collides_with_another_branchs_preview_is_warned(envs, monkeypatch):
+    # fix/login and fix-login are both the preview dev-fix-login: the second deploy would replace the first's
+    stack("dev-fix-login", preview="true", preview_of="dev", expires_at=preview.iso(NOW), git_branch="fix/login")
+    monkeypatch.setenv("GITHUB_HEAD_REF", "fix-login")
+    said: list[str] = []
+    assert preview.prepare(load_env("dev"), "fix-login", say=said.append).name == "dev-fix-login"
+    assert said == [
+        "warning: preview dev-fix-login was deployed from branch 'fix/login', not 'fix-login' (both names give "
+        "the slug fix-login): this deploy replaces it. Pass another --name to keep both."
+    ]
+    monkeypatch.setenv("GITHUB_HEAD_REF", "fix/login")
+    said.clear()
+    preview.prepare(load_env("dev"), "fix/login", say=said.append)
+    assert said == []  # the same branch again: an update, nothing to warn about
+
+
 def test_unknown_preview_names_say_how_to_create_one(envs):
     for name in ("dev-nope", "qa-x", "dev-Not_A_Slug", "nobase-x"):
         with pytest.raises(ToolkitError, match=r"unknown environment .*`inv preview.deploy --env \w+ --name NAME`"):
