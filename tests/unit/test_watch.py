@@ -344,3 +344,39 @@ def test_an_env_file_deleted_between_the_check_and_the_read_is_just_gone(tmp_pat
     env_file.unlink()
     monkeypatch.setattr(Path, "is_file", lambda self: self == env_file or Path.exists(self))  # it was there
     assert str(env_file) not in watch.snapshot(watch.watched(root, env_file))
+
+
+# ---- the probe of a local server on --port ----------------------------------------------------------------
+def test_the_probe_of_another_server_that_streams_for_ever_returns_at_once(monkeypatch):
+    import socket
+    import threading
+    import time
+
+    from tmkit import watch_actions
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    stop = threading.Event()
+
+    def endless():  # some other dev server on the port: a never-ending body
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(4096)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nServer: other-dev-server\r\nContent-Type: text/event-stream\r\n\r\n")
+            while not stop.is_set():
+                try:
+                    conn.sendall(b"data: x\n\n" * 1000)
+                except OSError:
+                    return
+                time.sleep(0.01)
+
+    threading.Thread(target=endless, daemon=True).start()
+    started = time.monotonic()
+    try:
+        status, server, body = watch_actions.health(listener.getsockname()[1], timeout=1.0)
+    finally:
+        stop.set()
+        listener.close()
+    assert (status, server, body) == (200, "other-dev-server", {})
+    assert time.monotonic() - started < 3
