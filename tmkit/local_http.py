@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import json
+import re
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,13 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 READ_TIMEOUT = 30.0  # seconds a connection may stay silent (idle keep-alive, a body that stops coming)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _escape(match: re.Match) -> str:
+    return f"\\x{ord(match[0]):02x}"
 
 
 @dataclass
@@ -74,6 +82,8 @@ def _handler_class(route: Router, say: Callable[[str], None]):
             length = lengths.pop().strip() if len(lengths) == 1 else ""
             if host not in LOOPBACK_HOSTS:  # DNS rebinding: a page elsewhere must not reach this server
                 reply = text_reply(403, "Forbidden: this server answers only to localhost / 127.0.0.1.")
+            elif _CONTROL.search(self.path):  # never valid in a URL, and would reach the terminal through the log
+                reply = text_reply(400, "Bad Request: control characters in the URL.")
             elif self.headers.get("Transfer-Encoding") is not None:
                 # Not read here: a chunked body left in the stream would be parsed as a second request.
                 reply = text_reply(411, "Length Required: send the body with a Content-Length, not chunked.")
@@ -103,7 +113,7 @@ def _handler_class(route: Router, say: Callable[[str], None]):
         do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _handle
 
         def log_message(self, format: str, *args) -> None:  # noqa: A002
-            say(f"{self.address_string()} {format % args}")
+            say(f"{self.address_string()} {_CONTROL.sub(_escape, format % args)}")  # as http.server's own
 
     return Handler
 

@@ -11,6 +11,8 @@ import pytest
 
 from tmkit import local_http
 
+LOG: list[str] = []  # what the server logged (its `say`)
+
 
 @pytest.fixture
 def server(monkeypatch):
@@ -21,7 +23,7 @@ def server(monkeypatch):
         calls.append((method, target, body))
         return local_http.text_reply(200, f"routed {method} {target}")
 
-    srv = local_http.make_server(route, lambda line: None, "127.0.0.1", 0)
+    srv = local_http.make_server(route, LOG.append, "127.0.0.1", 0)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
     try:
@@ -129,3 +131,13 @@ def test_over_long_request_lines_and_headers_are_refused(server):
     many = b"".join(b"X-%d: 1\r\n" % i for i in range(200))
     assert statuses(exchange(port, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n" + many + b"\r\n")) == [431]
     assert calls == []
+
+
+@pytest.mark.parametrize("target", [b"/\x1b[2J\x1b]0;owned\x07", b"/api/tasks\x7f\x9b", b"/a\x00b"])
+def test_control_characters_in_the_target_are_refused_and_never_reach_the_terminal(server, target):
+    port, calls = server
+    LOG.clear()
+    data = exchange(port, b"GET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    assert statuses(data) == [400]
+    assert calls == []
+    assert LOG and not any(ch in line for line in LOG for ch in "\x1b\x07\x7f\x9b\x00"), LOG
