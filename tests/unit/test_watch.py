@@ -380,3 +380,12 @@ def test_the_probe_of_another_server_that_streams_for_ever_returns_at_once(monke
         listener.close()
     assert (status, server, body) == (200, "other-dev-server", {})
     assert time.monotonic() - started < 3
+
+
+def test_symlink_loops_and_symlinked_files_are_not_followed(tmp_path):
+    root = tree(tmp_path)
+    (root / "lambda/api/loop").symlink_to(root / "lambda", target_is_directory=True)
+    (root / "lambda/api/outside.py").symlink_to("/etc/hostname")
+    found = watch.snapshot(watch.watched(root, root / "envs/dev.toml"))
+    assert str(root / "lambda/api/outside.py") in found  # the link itself (lstat), not what it points to
+    assert not any("/loop/" in p for p in found)
