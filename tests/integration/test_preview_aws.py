@@ -130,6 +130,20 @@ def test_a_branch_whose_slug_collides_with_another_branchs_preview_is_warned(env
     assert said == []  # the same branch again: an update, nothing to warn about
 
 
+@pytest.mark.parametrize(
+    "name", ["dev-", "dev--x", "dev-x-", "dev-" + "a" * 30, "dev-a\x00b", "dev-a\nb", "dev-..", "dev-\u00e9", "-x"]
+)
+def test_malformed_preview_env_names_are_refused_before_any_aws_call(envs, name, monkeypatch):
+    monkeypatch.setattr(preview, "_describe", lambda *a: pytest.fail("looked up in AWS"))
+    with pytest.raises(ToolkitError, match=r"unknown environment .*names are 2 to 16 lowercase letters"):
+        load_env(name)
+
+
+def test_a_well_formed_preview_that_does_not_exist_is_unknown(envs):
+    with pytest.raises(ToolkitError, match=r"no deployed preview of 'dev' by that name.*inv preview.deploy --env dev"):
+        load_env("dev-never-deployed")
+
+
 def test_unknown_preview_names_say_how_to_create_one(envs):
     for name in ("dev-nope", "qa-x", "dev-Not_A_Slug", "nobase-x"):
         with pytest.raises(ToolkitError, match=r"unknown environment .*`inv preview.deploy --env \w+ --name NAME`"):

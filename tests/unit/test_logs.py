@@ -58,6 +58,18 @@ def test_terms_and_the_server_pattern():
             logs.search_terms(bad, None)
 
 
+@pytest.mark.parametrize("junk", ["", " ", "id\x00", "id\x1b[2J", "r" * 257, "\x9b31m"])
+def test_request_id_junk_is_refused_naming_the_flag(junk):
+    with pytest.raises(ToolkitError, match=r"--request-id .* is not usable: give 1-256 printable characters"):
+        logs.search_terms(None, junk)
+
+
+def test_terms_with_quotes_or_backslashes_are_matched_here_not_sent_to_cloudwatch():
+    terms = logs.search_terms('say "hi"', "a\\b")
+    assert logs.server_pattern(terms) is None
+    assert logs.matches('x say "hi" a\\b', terms) and not logs.matches("say hi a\\b", terms)
+
+
 def test_log_groups_need_the_outputs(tmp_path):
     from tmkit.config import load_env
 
