@@ -29,6 +29,7 @@ def request(cfg: EnvConfig) -> str:
     from tmkit.outputs import write_atomically
 
     token = str(time.time_ns())
+    trigger_path(cfg.name).parent.mkdir(parents=True, exist_ok=True)  # .tmkit/ may have been cleaned meanwhile
     write_atomically(trigger_path(cfg.name), token)
     return token
 

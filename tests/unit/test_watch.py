@@ -389,3 +389,12 @@ def test_symlink_loops_and_symlinked_files_are_not_followed(tmp_path):
     found = watch.snapshot(watch.watched(root, root / "envs/dev.toml"))
     assert str(root / "lambda/api/outside.py") in found  # the link itself (lstat), not what it points to
     assert not any("/loop/" in p for p in found)
+
+
+def test_a_reload_request_without_the_state_directory_creates_it(tmp_path, monkeypatch):
+    # `.tmkit/` removed (git clean -fdx) while local.serve and watch run: the next save still reloads
+    from tmkit import hotreload, paths
+
+    monkeypatch.setattr(paths, "STATE_DIR", tmp_path / "gone" / ".tmkit")
+    token = hotreload.request(load_env("local"))
+    assert hotreload.trigger_path("local").read_text() == token
