@@ -398,3 +398,12 @@ def test_a_reload_request_without_the_state_directory_creates_it(tmp_path, monke
     monkeypatch.setattr(paths, "STATE_DIR", tmp_path / "gone" / ".tmkit")
     token = hotreload.request(load_env("local"))
     assert hotreload.trigger_path("local").read_text() == token
+
+
+def test_a_watched_tree_that_grows_too_large_is_a_clear_error(tmp_path, monkeypatch):
+    root = tree(tmp_path)
+    monkeypatch.setattr(watch, "MAX_FILES", 5)
+    for i in range(10):
+        (root / f"frontend/src/gen{i}.js").write_text("x")
+    with pytest.raises(ToolkitError, match=r"frontend/src holds more than 5 files: .*Move build output"):
+        watch.snapshot(watch.watched(root, root / "envs/dev.toml"))
