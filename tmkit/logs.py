@@ -33,7 +33,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # characters, the byte order mark); Unicode line and paragraph separators are line breaks.
 _INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 _REPORT = re.compile(r"^(START|END|REPORT) RequestId: (\S+)(.*)$", re.S)
-_DURATION = re.compile(r"\bDuration: ([0-9.]+) ms")
+_DURATION = re.compile(r"\bDuration: ([0-9]{1,12}(?:\.[0-9]{1,6})?) ms")  # the runtime's; anything else: no duration
 
 
 class NoLogGroup(ToolkitError):

@@ -165,6 +165,26 @@ def test_since_before_1970_means_from_the_start(text):
     assert logs.parse_since(text, NOW) == 0
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "REPORT RequestId: x Duration: 1..2 ms",
+        "REPORT RequestId: x Duration: . ms",
+        "REPORT RequestId: x\tDuration: 1e999 ms",
+        "START RequestId: \x1b[2J",
+        '{"httpMethod": ["GET"], "status": {"a": 1}, "requestId": null}',
+        '{"message": null, "level": 7, "exception": "   "}',
+        '{"message": "x", "exception": {"not": "text"}}',
+        "{not json",
+        "[1, 2]",
+    ],
+)
+def test_a_line_that_only_looks_like_a_known_format_is_shown_not_a_crash(text):
+    # a handler can print anything: a line shaped like the runtime's REPORT or like JSON is still one line
+    line = logs.parse_event(ev(text)).render()
+    assert line.startswith("2026-03-01T12:00:00.000Z") and "\x1b" not in line
+
+
 def test_json_output_is_the_raw_event():
     event = ev("START RequestId: a Version: $LATEST")
     assert json.loads(logs.render(event, as_json=True)) == event
