@@ -407,3 +407,23 @@ def test_a_watched_tree_that_grows_too_large_is_a_clear_error(tmp_path, monkeypa
         (root / f"frontend/src/gen{i}.js").write_text("x")
     with pytest.raises(ToolkitError, match=r"frontend/src holds more than 5 files: .*Move build output"):
         watch.snapshot(watch.watched(root, root / "envs/dev.toml"))
+
+
+def test_a_trigger_that_is_a_fifo_or_huge_never_blocks_or_floods_an_api_call(tmp_path, monkeypatch):
+    # local.serve reads the trigger before every API call: whatever sits at its path, the call goes on
+    import os
+    import threading
+
+    from tmkit import hotreload, paths
+
+    monkeypatch.setattr(paths, "STATE_DIR", tmp_path)
+    path = hotreload.trigger_path("local")
+    os.mkfifo(path)
+    found = []
+    reader = threading.Thread(target=lambda: found.append(hotreload._token("local")), daemon=True)
+    reader.start()
+    reader.join(timeout=5)
+    assert found == [None]  # not a regular file: no reload requested
+    path.unlink()
+    path.write_text("1" * 5_000_000)
+    assert len(hotreload._token("local") or "") <= 64
