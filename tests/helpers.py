@@ -45,6 +45,10 @@ STACK_OUTPUTS = frozenset(
 )
 
 
+# What turns an environment file into a protected one (confirmation, retained data, PITR).
+PROTECTED = {'removal_policy = "destroy"': 'protected = true\nremoval_policy = "retain"', "pitr = false": "pitr = true"}
+
+
 def env_toml(
     emulator_port: int | None = None,
     *,

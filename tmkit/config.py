@@ -316,10 +316,10 @@ def check_env_name(name: str, source: str | None = None) -> str:
     base, _, slug = name.partition("-")
     if not ENV_NAME_RE.fullmatch(base) or (_ and not PREVIEW_SLUG_RE.fullmatch(slug)):
         origin = f" from {source}" if source else ""
+        shown = name if len(name) <= 40 else name[:40] + "..."  # a pasted blob is not echoed whole
         raise ToolkitError(
-            f"unknown environment {name!r}{origin}: names are 2 to 16 lowercase letters and digits, "
-            f"starting with a letter (no spaces, dots or slashes), or a preview `BASE-<slug>`. Available: {available}. "
-            "To create a preview of an environment, `inv preview.deploy --env BASE --name NAME`."
+            f"unknown environment {shown!r}{origin}: names are 2 to 16 lowercase letters and digits, "
+            f"starting with a letter (no spaces, dots or slashes), or a preview `BASE-<slug>`. Available: {available}"
         )
     return name
 

@@ -39,17 +39,8 @@ def read_password(*, password_file: str | None = None, stdin=None, prompt: Calla
     return text
 
 
-def create_user(cfg: EnvConfig, email: str, password: str) -> tuple[str, bool]:
-    """A confirmed user with a permanent password in the stack's user pool (emulator only).
-
-    Returns (pool id, created): an existing user keeps its attributes and gets the new password.
-    """
-    from botocore.exceptions import ClientError
-
-    from tmkit import emulator
-    from tmkit.aws import aws_errors, client
-    from tmkit.outputs import stack_outputs
-
+def check_target(cfg: EnvConfig, email: str) -> None:
+    """Refuse a real environment or a malformed email before a password is asked for or read."""
     if not cfg.is_local:
         raise ToolkitError(
             f"`inv local.user` creates users in the emulator only; '{cfg.name}' is a real AWS "
@@ -61,6 +52,20 @@ def create_user(cfg: EnvConfig, email: str, password: str) -> tuple[str, bool]:
             f"{email!r} is not an email address; the user pool signs people in by email. "
             "Give one like demo@example.com."
         )
+
+
+def create_user(cfg: EnvConfig, email: str, password: str) -> tuple[str, bool]:
+    """A confirmed user with a permanent password in the stack's user pool (emulator only).
+
+    Returns (pool id, created): an existing user keeps its attributes and gets the new password.
+    """
+    from botocore.exceptions import ClientError
+
+    from tmkit import emulator
+    from tmkit.aws import aws_errors, client
+    from tmkit.outputs import stack_outputs
+
+    check_target(cfg, email)
     emulator.require_running(cfg)
     pool = stack_outputs(cfg).get("UserPoolId")
     if not pool:

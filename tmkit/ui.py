@@ -125,7 +125,7 @@ def read_hidden(
     Exactly one trailing newline (``\\n`` or ``\\r\\n``) is removed from a file or piped input. At most
     ``max_bytes`` + 3 bytes are read (room for that newline, and one byte to see the value is too large),
     so ``< /dev/zero`` stops at once; values over ``max_bytes``, with a NUL byte or not UTF-8 are refused
-    with a message that never quotes them (docs/secrets.md, "What is refused").
+    with a message that never quotes them (docs/secrets.md, "Seeding and changing a value").
     """
     stdin = sys.stdin if stdin is None else stdin
     prompt = prompt or getpass.getpass  # looked up per call (tests replace getpass.getpass)

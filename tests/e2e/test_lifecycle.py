@@ -18,16 +18,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import INV, free_port
+from tests.helpers import INV, PROTECTED, free_port
 from tmkit.paths import ENVS_DIR, ROOT
 
 pytestmark = pytest.mark.e2e
 CLI_TIMEOUT = 300
 
 
-def env_file(envs: Path, name: str, port: int, extra: dict[str, str] | None = None) -> None:
+def env_file(envs: Path, name: str, port: int, extra: dict[str, str] | None = None, *, protected=False) -> None:
+    """envs/local.toml as ``name`` on ``port``; ``protected``: without its [preview] table (docs/environments.md)."""
     text = (ENVS_DIR / "local.toml").read_text().replace("http://localhost:4599", f"http://localhost:{port}")
-    for old, new in (extra or {}).items():
+    if protected:
+        text = text[: text.index("[preview]")]
+    for old, new in {**(PROTECTED if protected else {}), **(extra or {})}.items():
         assert old in text, old
         text = text.replace(old, new)
     (envs / f"{name}.toml").write_text(text)
@@ -72,12 +75,7 @@ def world(tmp_path_factory):
     env_file(envs, "e2ea", port)
     env_file(envs, "e2eb", port)
     env_file(envs, "e2edown", free_port())  # nothing listens there
-    env_file(
-        envs,
-        "e2eprod",
-        port,
-        {'removal_policy = "destroy"': 'protected = true\nremoval_policy = "retain"', "pitr = false": "pitr = true"},
-    )
+    env_file(envs, "e2eprod", port, protected=True)
     cli = Cli(envs)
     cli("local.up", "--env", "e2ea")
     from tmkit.config import load_env

@@ -30,14 +30,7 @@ def world(tmp_path_factory):
     envs = tmp_path_factory.mktemp("envs")
     port = free_port()
     env_file(envs, "local", port)
-    env_file(
-        envs,
-        "safe",
-        port,
-        {'removal_policy = "destroy"': 'protected = true\nremoval_policy = "retain"', "pitr = false": "pitr = true"},
-    )
-    text = (envs / "safe.toml").read_text()
-    (envs / "safe.toml").write_text(text[: text.index("[preview]")])  # a protected env may not have one
+    env_file(envs, "safe", port, protected=True)  # a protected env may not have a [preview] table
     build = tmp_path_factory.mktemp("dist")
     (build / "index.html").write_text("<!doctype html><title>preview</title><script src=/assets/app-1a2b3c4d.js>")
     (build / "assets").mkdir()

@@ -57,7 +57,7 @@ def test_every_explicit_name_fits(synthesized):
     (table,) = resources(t, "AWS::DynamoDB::Table")
     assert table["TableName"] == cfg.table_name
     (budget,) = resources(t, "AWS::Budgets::Budget")
-    assert len(budget["Budget"]["BudgetName"]) <= 100 and budget["Budget"]["BudgetLimit"]["Amount"] == "5"
+    assert len(budget["Budget"]["BudgetName"]) <= 100 and float(budget["Budget"]["BudgetLimit"]["Amount"]) == 5
     for props in resources(t, "AWS::CloudFront::Function"):
         assert len(props["Name"]) <= 64
 
@@ -74,6 +74,6 @@ def test_every_taggable_resource_carries_the_preview_tags(synthesized):
 def test_a_preview_is_disposable_and_sets_no_account_logging_role(synthesized):
     _, _, t = synthesized
     assert resources(t, "AWS::ApiGateway::Account") == []
-    retained = [k for k, r in t["Resources"].items() if r.get("DeletionPolicy") == "Retain"]
+    retained = [k for k, r in t["Resources"].items() if r.get("DeletionPolicy", "Delete") != "Delete"]
     assert retained == [], retained
     assert "CloudWatchRole" not in json.dumps(t)

@@ -145,9 +145,11 @@ def test_a_well_formed_preview_that_does_not_exist_is_unknown(envs):
 
 
 def test_unknown_preview_names_say_how_to_create_one(envs):
-    for name in ("dev-nope", "qa-x", "dev-Not_A_Slug", "nobase-x"):
+    for name in ("dev-nope", "qa-x", "nobase-x"):
         with pytest.raises(ToolkitError, match=r"unknown environment .*`inv preview.deploy --env \w+ --name NAME`"):
             load_env(name)
+    with pytest.raises(ToolkitError, match=r"unknown environment 'dev-Not_A_Slug': .* or a preview `BASE-<slug>`"):
+        load_env("dev-Not_A_Slug")
 
 
 def test_a_deployed_preview_loads_with_its_tags(envs):

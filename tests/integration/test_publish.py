@@ -126,12 +126,15 @@ class Recorder:
     WRITES = ("PutObject", "CopyObject", "DeleteObjects")
 
     def __init__(self, *clients, fail_at: int | None = None, fail_op: str | None = None):
-        self.calls, self.fail_at, self.fail_op = [], fail_at, fail_op
+        self.calls, self.fail_at, self.fail_op, self.lock_calls = [], fail_at, fail_op, []
         for c in clients:
             c.meta.events.register("before-parameter-build.*.*", self._hook)
 
     def _hook(self, model, params, **_):
         op = model.name
+        if params.get("Key") == pub.LOCK_KEY:
+            self.lock_calls.append(op)  # taking and releasing the lock: not a write of the publish
+            return
         if op in self.WRITES + ("CreateInvalidation",):
             if (self.fail_op == op) or (self.fail_at is not None and len(self.writes) >= self.fail_at):
                 raise KeyboardInterrupt(f"killed before {op} #{len(self.writes)}")
@@ -202,7 +205,7 @@ def test_republishing_the_same_build_uploads_nothing_and_invalidates_nothing(env
     make_build(env.dir)  # same content, new mtimes (what `aws s3 sync` re-uploads)
     rec = Recorder(env.s3, env.cf)
     result = env.publish()
-    assert rec.writes == [] and rec.ops("HeadObject") == []
+    assert rec.writes == [] and rec.ops("HeadObject") == ["index.html"]  # which release is live
     assert not result.plan.changes_site and result.invalidation_id is None
     assert len(env.invalidations()) == 1  # only the first publish's
 
@@ -324,11 +327,13 @@ def test_rollback_restores_the_previous_index_html_and_invalidates_it(env):
     assert get(env.s3, "index.html") != v1_index
 
     release, paths = pub.rollback(env.s3, env.cf, BUCKET, env.dist)
-    assert release == v1 and paths == ["/", "/index.html"]
+    # new.txt is not in v1: only the live release's unfingerprinted files are at live paths
+    assert release == v1 and paths == ["/", "/index.html", "/new.txt"]
+    assert "new.txt" not in {o["Key"] for o in env.s3.list_objects_v2(Bucket=BUCKET)["Contents"]}
     assert get(env.s3, "index.html") == v1_index
     assert env.s3.head_object(Bucket=BUCKET, Key="index.html")["CacheControl"] == "no-cache"
     assert assert_site_consistent(env.s3) == v1_index
-    assert env.invalidations()[-1] == ["/", "/index.html"]
+    assert env.invalidations()[-1] == ["/", "/index.html", "/new.txt"]
     listed = pub.list_releases(pub.read_remote(env.s3, BUCKET))
     assert [(r.id, r.live) for r in listed] == [(v2, False), (v1, True)]  # newest first, v1 marked live
     with pytest.raises(ToolkitError, match="no release before the live one"):
@@ -344,7 +349,7 @@ def test_rollback_refuses_a_release_whose_files_are_gone(env):
     v1 = env.publish().plan.release
     make_build(env.dir, tasks="v2")
     env.publish()
-    chunk = next(p for p in pub.read_remote(env.s3, BUCKET).manifests[v1]["files"] if p.startswith("assets/tasks-"))
+    chunk = next(p for p in pub.read_remote(env.s3, BUCKET).manifests[v1].files if p.startswith("assets/tasks-"))
     env.s3.delete_object(Bucket=BUCKET, Key=chunk)
     before = get(env.s3, "index.html")
     with pytest.raises(ToolkitError, match="incomplete"):

@@ -186,3 +186,32 @@ def test_rollback_with_nothing_published_says_publish_first(web):
     deploy()
     with pytest.raises(Exit, match="no release has been published"):
         frontend.rollback(Ctx(), env=web)
+
+
+def test_invalidate_over_3000_paths_collapses_to_a_wildcard_and_says_so(web, capsys):
+    dist = deploy()
+    frontend.invalidate(Ctx(), env=web, paths=[",".join(f"/p{i}.html" for i in range(3001))])
+    out, err = capsys.readouterr()
+    cf = boto3.client("cloudfront", region_name="us-east-1")
+    batch = cf.get_invalidation(DistributionId=dist, Id=out.strip())["Invalidation"]["InvalidationBatch"]
+    assert batch["Paths"]["Items"] == ["/*"]
+    assert "3001 paths exceed CloudFront's limit of 3000 per invalidation: invalidating /* instead" in err
+
+
+def test_publish_skips_dotfiles_refuses_broken_html_and_checks_its_flags(web, tmp_path, capsys):
+    deploy()
+    build = spa(tmp_path / "dist")
+    (build / ".env").write_text("SECRET=1")
+    frontend.publish(Ctx(), env=web, dir=str(build))
+    assert "skipped 1 dotfiles" in capsys.readouterr().err and ".env" not in keys()
+    frontend.publish(Ctx(), env=web, dir=str(build), include_dotfiles=True)
+    assert ".env" in keys()
+    (build / "index.html").write_text('<script type="module" src="/assets/gone-Ab1dEf12.js"></script>')
+    with pytest.raises(Exit, match=r"index.html: /assets/gone-Ab1dEf12.js\nNothing was uploaded.*--force"):
+        frontend.publish(Ctx(), env=web, dir=str(build))
+    frontend.publish(Ctx(), env=web, dir=str(build), force=True)
+    assert "--force: publishing index.html although it loads" in capsys.readouterr().err
+    with pytest.raises(Exit, match="--wait-lock 'soon' is not a number"):
+        frontend.publish(Ctx(), env=web, dir=str(build), wait_lock="soon")
+    with pytest.raises(Exit, match="--wait-lock '-1' must be 0 or more"):
+        frontend.rollback(Ctx(), env=web, wait_lock="-1")

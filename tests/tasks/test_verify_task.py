@@ -9,14 +9,11 @@ import pytest
 from invoke import Exit, MockContext
 from moto import mock_aws
 
-from tests.helpers import Pipe, env_toml
+from tests.helpers import PROTECTED, Pipe, env_toml
 from tests.unit.test_verify import REAL, FakeDeployment
 from tmkit.tasks.verify import verify
 
 OUTPUTS = {"SiteUrl": REAL.site, "ApiUrl": REAL.api, "Region": "us-east-1", "UserPoolId": "p", "UserPoolClientId": "c"}
-
-
-PROTECTED = {'removal_policy = "destroy"': 'protected = true\nremoval_policy = "retain"', "pitr = false": "pitr = true"}
 
 
 @pytest.fixture

@@ -155,3 +155,9 @@ def test_empty_environment_variable_is_refused_not_read_as_dev(envs_dir, monkeyp
     with pytest.raises(ToolkitError, match=f"ENVIRONMENT in {'the shell' if where == 'shell' else '.env'} is empty"):
         resolve_env_name(None)
     assert resolve_env_name("qa") == "qa"  # --env still wins
+
+
+def test_a_huge_env_name_is_not_echoed_whole(envs_dir):
+    with pytest.raises(ToolkitError) as err:
+        resolve_env_name("x" * 10_000)
+    assert len(str(err.value)) < 400 and "xxxx..." in str(err.value)

@@ -1,6 +1,7 @@
 """tmkit.publish pure parts: file classes, headers, invalidation planning, release retention, build scanning."""
 
 import io
+import os
 
 import pytest
 
@@ -147,3 +148,159 @@ def test_progress_is_silent_without_a_terminal_and_counts_on_one():
     p.advance(1_000_000)
     p.advance(2_000_000)
     assert tty.getvalue() == "\ruploading: 1/2 files, 1.0/3.0 MB\ruploading: 2/2 files, 3.0/3.0 MB\n"
+
+
+# ---- what a build may publish (symlinks, dotfiles, keys, references) --------------------------------
+def _site(root, index='<script type="module" src="/assets/a-AbCdEf12.js"></script>'):
+    (root / "assets").mkdir(parents=True, exist_ok=True)
+    (root / "index.html").write_text(index)
+    (root / "assets" / "a-AbCdEf12.js").write_text("1")
+    return root
+
+
+def test_a_symlink_leading_outside_the_build_refuses_the_publish_and_names_each_one(tmp_path):
+    root = _site(tmp_path / "dist")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("token")
+    (root / "assets" / "x.txt").symlink_to("/etc/passwd")
+    (root / "build-info.txt").symlink_to(secret)
+    (tmp_path / "elsewhere").mkdir()
+    (root / "linked").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    with pytest.raises(ToolkitError, match="3 symlinks .* point outside the build directory") as err:
+        pub.scan_build(root)
+    for path in ("assets/x.txt -> /etc/passwd", "build-info.txt -> ", "linked/ -> "):
+        assert path in str(err.value)
+    assert "Nothing was uploaded" in str(err.value)
+
+
+def test_symlinks_inside_the_build_are_followed_once(tmp_path):
+    root = _site(tmp_path / "dist")
+    (root / "copy.js").symlink_to(root / "assets" / "a-AbCdEf12.js")
+    (root / "assets" / "loop").symlink_to(root, target_is_directory=True)  # a loop ends
+    build = pub.scan_build(root)
+    assert sorted(build.files) == ["assets/a-AbCdEf12.js", "copy.js", "index.html"]
+    assert build.files["copy.js"].sha256 == build.files["assets/a-AbCdEf12.js"].sha256
+
+
+def test_dotfiles_are_skipped_and_counted_except_well_known_unless_asked(tmp_path):
+    root = _site(tmp_path / "dist")
+    (root / ".env").write_text("SECRET=1")
+    (root / ".git").mkdir()
+    (root / ".git" / "config").write_text("[core]")
+    (root / "assets" / ".DS_Store").write_text("x")
+    (root / ".well-known").mkdir()
+    (root / ".well-known" / "security.txt").write_text("Contact: x")
+    (root / ".well-known" / ".hidden").write_text("x")
+    build = pub.scan_build(root)
+    assert sorted(build.skipped) == [".env", ".git/config", ".well-known/.hidden", "assets/.DS_Store"]
+    assert ".well-known/security.txt" in build.files and ".env" not in build.files
+    everything = pub.scan_build(root, include_dotfiles=True)
+    assert {".env", ".git/config", "assets/.DS_Store"} <= set(everything.files) and not everything.skipped
+
+
+def test_paths_s3_rejects_are_refused_up_front(tmp_path):
+    root = _site(tmp_path / "dist")
+    deep = root.joinpath(*["é" * 120] * 4, "x" * 200)  # > 1,024 UTF-8 bytes, each segment < 255
+    deep.parent.mkdir(parents=True)
+    deep.write_text("x")
+    (root / "line\nbreak.txt").write_text("x")
+    (root / os.fsdecode(b"bad-\xff.txt")).write_text("x")
+    with pytest.raises(ToolkitError, match="3 paths in .* cannot be S3 object keys") as err:
+        pub.scan_build(root)
+    text = str(err.value)
+    assert "over S3's limit of 1024" in text and "control characters (U+000A)" in text and "not valid UTF-8" in text
+
+
+@pytest.mark.parametrize(
+    "tag",
+    [
+        '<script type="module" src="/assets/gone-AbCdEf12.js"></script>',
+        '<link rel="stylesheet" href="/assets/gone-AbCdEf12.css">',
+        '<link rel="modulepreload" href="/assets/gone-AbCdEf12.js">',
+        '<link rel="icon" href="/gone.svg">',
+        '<link rel="manifest" href="gone.webmanifest">',
+        '<script type="importmap">{"imports": {"app": "/assets/gone-AbCdEf12.js"}}</script>',
+        '<script type="importmap">{"scopes": {"/x/": {"app": "./assets/gone-AbCdEf12.js"}}}</script>',
+    ],
+)
+def test_html_that_loads_a_missing_file_refuses_the_publish_unless_forced(tmp_path, tag):
+    root = _site(tmp_path / "dist", index='<script type="module" src="/assets/a-AbCdEf12.js"></script>' + tag)
+    with pytest.raises(ToolkitError, match=r"broken: its HTML loads files that are not in it:\n  index.html: /") as err:
+        pub.scan_build(root)
+    assert "gone" in str(err.value) and "--force" in str(err.value)
+    build = pub.scan_build(root, force=True)
+    assert list(build.unresolved) == ["index.html"] and "gone" in build.unresolved["index.html"][0]
+
+
+def test_references_that_need_no_file_are_not_checked(tmp_path):
+    index = (
+        '<base href="/"><script src="https://cdn.example.com/x.js"></script><link rel="icon" href="data:,">'
+        '<link rel="canonical" href="/tasks"><link rel="stylesheet" href="//fonts.example.com/a.css">'
+        '<script src="assets/a-AbCdEf12.js?v=1#x"></script><a href="/nowhere">x</a>'
+    )
+    root = _site(tmp_path / "dist", index=index)
+    (root / "docs").mkdir()
+    (root / "docs" / "index.html").write_text('<link rel="stylesheet" href="../assets/a-AbCdEf12.js">')
+    assert pub.scan_build(root).unresolved == {}
+
+
+def test_manifests_are_parsed_into_named_entries_and_bad_ones_are_refused():
+    sha = "a" * 64
+    m = pub.Manifest.parse({"format": 1, "rules": "r", "files": {"index.html": [sha, 3, "b" * 32]}}, "s3://b/k")
+    assert m.files["index.html"] == pub.Entry(sha, 3, "b" * 32) and m.sha("index.html") == sha
+    assert pub.Manifest.parse(m.to_json(), "x") == m
+    for bad in ({}, {"files": []}, {"files": {"a": [sha]}}, {"files": {"a": ["zz", 1]}}, {"files": {"a": [sha, -1]}}):
+        with pytest.raises(ToolkitError, match=r"s3://b/k is not a release manifest"):
+            pub.Manifest.parse(bad, "s3://b/k")
+
+
+def test_the_live_release_is_the_one_index_html_belongs_to_not_the_recorded_one():
+    from datetime import UTC, datetime
+
+    def manifest(index_sha):
+        return pub.Manifest({"index.html": pub.Entry(index_sha, 1, None)})
+
+    objects = {"index.html": {"etag": "e", "size": 1, "modified": datetime.now(UTC)}}
+    manifests = {"old": manifest("1" * 64), "new": manifest("2" * 64)}
+    state = {"live": "old", "history": [{"id": "old"}]}
+    assert pub.Remote(objects, state, manifests, {"sha256": "2" * 64, "release": "new"}).live == "new"
+    assert pub.Remote(objects, state, manifests, {"sha256": "2" * 64}).live == "new"  # no release metadata
+    assert pub.Remote(objects, state, manifests, {"sha256": "1" * 64}).live == "old"
+    assert pub.Remote({}, {}, {}, None).live is None
+
+
+class _FakeCloudFront:
+    def __init__(self):
+        self.batches = []
+
+    def create_invalidation(self, DistributionId, InvalidationBatch):
+        self.batches.append(InvalidationBatch["Paths"])
+        return {"Invalidation": {"Id": "I1"}}
+
+
+def test_more_than_3000_invalidation_paths_collapse_to_one_wildcard_and_say_so():
+    paths = [f"/p{i}.html" for i in range(3001)]
+    assert pub.collapse(paths[:3000]) == (paths[:3000], None)
+    collapsed, why = pub.collapse(paths)
+    assert collapsed == ["/*"] and "3001 paths exceed CloudFront's limit of 3000" in why
+    assert pub.collapse(["/a", "/a"]) == (["/a"], None)
+    cf = _FakeCloudFront()
+    pub.create_invalidation(cf, "E1", paths)
+    assert cf.batches == [{"Quantity": 1, "Items": ["/*"]}]
+
+
+def test_a_file_swapped_for_a_symlink_after_the_scan_is_not_read(tmp_path):
+    from tmkit.publish.transfer import upload
+
+    root = _site(tmp_path / "dist")
+    build = pub.scan_build(root)
+    f = build.files["assets/a-AbCdEf12.js"]
+    f.source.unlink()
+    f.source.symlink_to("/etc/passwd")
+
+    class NoS3:
+        def put_object(self, **kw):  # pragma: no cover - must not be reached
+            raise AssertionError("uploaded")
+
+    with pytest.raises(ToolkitError, match="changed while publishing"):
+        upload(NoS3(), "b", f.path, f)

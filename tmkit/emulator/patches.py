@@ -13,17 +13,23 @@
 5. Bucket policies: moto understands only ``StringEquals`` conditions, so the TLS-only statement
    (``Bool aws:SecureTransport``) would deny every request. The policy is stored as written;
    statements with conditions moto cannot evaluate are not enforced.
-6. Deleting a stack whose resource was already deleted by hand fails in moto (``ResourceNotFoundException``,
-   ``DELETE_FAILED``); CloudFormation counts a resource that is already gone as deleted.
-7. ``DeletionPolicy``: moto keeps only ``Retain`` resources on a stack delete, and none when an update removes
+6. ``DeletionPolicy``: moto keeps only ``Retain`` resources on a stack delete, and none when an update removes
    them from the template. Here ``Retain`` and ``RetainExceptOnCreate`` keep the resource on both, and only the
    rollback of a failed create deletes ``RetainExceptOnCreate`` ones (what CloudFormation documents).
+7. Deleting a stack whose resource was already deleted by hand fails in moto (``ResourceNotFoundException``,
+   ``DELETE_FAILED``); CloudFormation counts a resource that is already gone as deleted.
+8. Conditional writes (``If-None-Match: *``, ``If-Match``) on PutObject/DeleteObject: moto checks the
+   condition and writes in two steps, so two threads of the server can both pass the check. S3 makes the
+   check and the write one step (of two creators, one gets 412); here conditional requests are serialized.
+   The frontend publish lock (tmkit/publish/lock.py) relies on it.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import threading
 
 log = logging.getLogger("tmkit.emulator")
 _APPLIED = False
@@ -40,6 +46,7 @@ def apply() -> None:
     _patch_bucket_policy()
     _patch_deletion_policy()
     _patch_delete_of_missing_resources()  # wraps the deletion policy's _delete_resource
+    patch_conditional_writes()
     _APPLIED = True
 
 
@@ -230,7 +237,7 @@ def _patch_bucket_policy() -> None:
     FakeBucket.get_permission = get_permission
 
 
-# 7 ------------------------------------------------------------------------------------------------
+# 6 ------------------------------------------------------------------------------------------------
 RETAINED = {"Retain", "RetainExceptOnCreate"}
 
 
@@ -250,7 +257,7 @@ def _patch_deletion_policy() -> None:
     ResourceMap._delete_resource = _delete_resource
 
 
-# 6 ------------------------------------------------------------------------------------------------
+# 7 ------------------------------------------------------------------------------------------------
 def is_not_found(exc: BaseException) -> bool:
     """The service says the resource does not exist (any service's spelling of it)."""
     text = f"{type(exc).__name__} {getattr(exc, 'code', '')} {exc}".lower()
@@ -271,3 +278,27 @@ def _patch_delete_of_missing_resources() -> None:
             log.info("delete of %r: already gone (%s)", getattr(parsed_resource, "physical_resource_id", "?"), exc)
 
     ResourceMap._delete_resource = _delete_resource
+
+
+# 8 ------------------------------------------------------------------------------------------------
+_CONDITIONAL = threading.Lock()
+
+
+def patch_conditional_writes() -> None:
+    """Make moto's conditional PutObject/DeleteObject atomic (idempotent)."""
+    from moto.s3.responses import S3Response
+
+    for name in ("put_object", "delete_object"):
+        original = getattr(S3Response, name)
+        if getattr(original, "_tmkit_atomic", False):
+            continue
+
+        def atomic(self, _original=original):
+            if self.headers.get("If-None-Match") or self.headers.get("If-Match"):
+                with _CONDITIONAL:
+                    return _original(self)
+            return _original(self)
+
+        functools.update_wrapper(atomic, original)
+        atomic._tmkit_atomic = True
+        setattr(S3Response, name, atomic)

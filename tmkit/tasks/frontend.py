@@ -13,6 +13,13 @@ from tmkit.tasks._base import load, tm_task
 from tmkit.ui import data, say
 
 
+def _whole(value, flag: str, unit: str) -> int:
+    """``--keep`` (default None: the package's default) as a whole number."""
+    if not str(value).isdigit():
+        raise ToolkitError(f"{flag} must be a whole number of {unit} (0 or more), not {value!r}.")
+    return int(value)
+
+
 @tm_task
 def build(c, env=None):
     """Write frontend/.env from the stack outputs, then `npm run build` (output: frontend/dist)."""
@@ -42,16 +49,29 @@ def build(c, env=None):
         "dry_run": "print the plan (uploads, bytes, deletions, invalidation paths) on stdout and change nothing",
         "wait": "wait until the CloudFront invalidation has completed",
         "timeout": "seconds --wait waits at most (default 600)",
-        "keep": "earlier releases whose files stay in the bucket for open tabs and rollback (default 3)",
+        "keep": "earlier releases whose assets stay in the bucket for open tabs and rollback (default 3)",
+        "include_dotfiles": "also publish paths with a segment starting with '.' (.env, .git/; skipped by default)",
+        "force": "publish even when the HTML loads files missing from the build",
+        "wait_lock": "seconds to wait for another publish or rollback of the environment to finish (default 0)",
     }
 )
-def publish(c, env=None, dir=None, dry_run=False, wait=False, timeout=600, keep=None):
+def publish(
+    c,
+    env=None,
+    dir=None,
+    dry_run=False,
+    wait=False,
+    timeout=600,
+    keep=None,
+    include_dotfiles=False,
+    force=False,
+    wait_lock=0,
+):
     """Upload the build content-addressed (only new or changed files), index.html last, then invalidate."""
     from tmkit import publish as pub
 
     cfg = load(env)
-    if keep is not None and not str(keep).isdigit():
-        raise ToolkitError(f"--keep must be a whole number of releases (0 or more), not {keep!r}.")
+    keep = pub.DEFAULT_KEEP if keep is None else _whole(keep, "--keep", "releases")
     result = pub.publish_env(
         cfg,
         dir or paths.FRONTEND_DIR / "dist",
@@ -59,7 +79,10 @@ def publish(c, env=None, dir=None, dry_run=False, wait=False, timeout=600, keep=
         dry_run=dry_run,
         wait=wait,
         timeout=float(timeout),
-        keep=pub.DEFAULT_KEEP if keep is None else int(keep),
+        keep=keep,
+        include_dotfiles=include_dotfiles,
+        force=force,
+        wait_lock=wait_lock,
     )
     plan = result.plan
     if dry_run:
@@ -71,7 +94,7 @@ def publish(c, env=None, dir=None, dry_run=False, wait=False, timeout=600, keep=
     else:
         say(
             f"release {plan.release} is live: uploaded {len(plan.puts)} files ({plan.upload_bytes} bytes), "
-            f"placed {len(plan.copies)} unfingerprinted files, pruned {len(plan.deletes)} objects, "
+            f"placed {len(plan.copies)} unfingerprinted files, pruned {result.pruned} objects, "
             f"in {result.seconds:.1f}s."
         )
         say(
@@ -92,11 +115,11 @@ def publish(c, env=None, dir=None, dry_run=False, wait=False, timeout=600, keep=
 def invalidate(c, env=None, paths=None, wait=False, timeout=600):
     """Invalidate paths in the environment's CloudFront distribution (prints the invalidation id)."""
     from tmkit.publish import invalidate_env
-    from tmkit.ui import data
+    from tmkit.ui import data, say
 
     cfg = load(env)
     items = [p.strip() for arg in (paths or ["/*"]) for p in arg.split(",") if p.strip()]
-    data(invalidate_env(cfg, items, wait=wait, timeout=float(timeout)))
+    data(invalidate_env(cfg, items, wait=wait, timeout=float(timeout), say=say))
 
 
 @tm_task
@@ -111,13 +134,18 @@ def releases(c, env=None):
     data(render_releases(found))
 
 
-@tm_task(help={"to": "release id (or a unique prefix) to restore; default: the one before the live one"})
-def rollback(c, env=None, to=None):
+@tm_task(
+    help={
+        "to": "release id (or a unique prefix) to restore; default: the one before the live one",
+        "wait_lock": "seconds to wait for another publish or rollback of the environment to finish (default 0)",
+    }
+)
+def rollback(c, env=None, to=None, wait_lock=0):
     """Make an earlier release live again: restores its index.html (and other unfingerprinted files), invalidates."""
     from tmkit.publish import rollback_env
 
     cfg = load(env)
-    release, paths = rollback_env(cfg, to=to)
+    release, paths = rollback_env(cfg, to=to, wait_lock=wait_lock, say=say)
     say(f"release {release} is live again" + (f"; invalidated {' '.join(paths)}." if paths else "."))
 
 

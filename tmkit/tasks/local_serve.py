@@ -38,12 +38,13 @@ def serve(c, env="local", port="8080", host="127.0.0.1"):
 def user(c, email, env="local", password_file=None, generate=False):
     """Create (or reset) a confirmed user with a permanent password in the emulator's user pool."""
     from tmkit.errors import ToolkitError
-    from tmkit.local_users import create_user, generate_password, read_password
+    from tmkit.local_users import check_target, create_user, generate_password, read_password
     from tmkit.ui import data, say
 
     if generate and password_file:
         raise ToolkitError("--generate and --password-file exclude each other: choose one.")
     cfg = load(env)
+    check_target(cfg, email)  # before a password is asked for
     password = generate_password() if generate else read_password(password_file=password_file)
     pool, created = create_user(cfg, email, password)
     say(

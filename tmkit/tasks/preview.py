@@ -8,24 +8,21 @@ BASE_HELP = "the base environment (an env file with a [preview] table, e.g. dev 
 NAME_HELP = "free text such as a branch name (`feature/Add login`, `pr-42`); the preview is BASE-<slug>"
 
 
-def _deploy_stack(c, env_name: str) -> None:
-    """Deploy one environment's stack (the same path as `inv deploy`)."""
-    from tmkit.tasks.stack import deploy as deploy_task
+def _deploy_stack(c, cfg) -> None:
+    """Deploy the preview's stack (the same path as `inv deploy`) and show its outputs on stderr."""
+    from tmkit import deploy as stack_ops
+    from tmkit.tasks.outputs import show
 
-    deploy_task(c, env=env_name)
-
-
-def _destroy_stack(c, env_name: str) -> None:
-    """Destroy one environment's stack, bucket emptied first (the same path as `inv destroy`)."""
-    from tmkit.tasks.stack import destroy as destroy_task
-
-    destroy_task(c, env=env_name, yes=True)
+    stack_ops.deploy(c, cfg)
+    show(c, env=cfg.name)
 
 
 def _destroy_preview(c, cfg) -> None:
+    """Destroy the preview's stack (the same path as `inv destroy`: bucket emptied first), then its secrets."""
+    from tmkit import deploy as stack_ops
     from tmkit import preview
 
-    _destroy_stack(c, cfg.name)
+    stack_ops.destroy(c, cfg, yes=True)
     preview.purge_secrets(cfg)
 
 
@@ -48,7 +45,7 @@ def deploy(c, env=None, name=None, ttl_hours=None, secrets_from=None):
     preview.require_base_deployed(base)
     say(f"deploying preview {cfg.name} of {base.name} (expires {dict(cfg.extra_tags)[preview.TAG_EXPIRES]})")
     with preview.creating(cfg):
-        _deploy_stack(c, cfg.name)
+        _deploy_stack(c, cfg)
     if source is not None:
         copied, skipped = preview.copy_secrets(source, cfg)
         say(f"secrets copied from {source.name}: {', '.join(copied) or 'none'}")
@@ -122,14 +119,9 @@ def gc(c, env=None, keep=None, dry_run=False, json=False):
     keep_list = [k.strip() for k in keep.split(",") if k.strip()] if keep is not None else None
 
     def destroy_one(env_name: str) -> None:
-        from invoke import Exit
-
-        try:
-            cfg = preview.require_preview(base, env_name.split("-", 1)[1])
-            if cfg is not None:  # gone meanwhile (destroyed by another run)
-                _destroy_preview(c, cfg)
-        except Exit as exc:
-            raise ToolkitError(str(exc.message or exc)) from None
+        cfg = preview.require_preview(base, env_name.split("-", 1)[1])
+        if cfg is not None:  # None: gone meanwhile (destroyed by another run)
+            _destroy_preview(c, cfg)
 
     report = preview.gc(base, destroy_one, keep=keep_list, dry_run=dry_run)
     for label, names in (("would destroy", report.would_destroy), ("destroyed", report.destroyed)):
