@@ -6,9 +6,12 @@ listens on loopback only and answers only requests whose Host names loopback (no
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import re
+import socket
+import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -76,7 +79,28 @@ def _handler_class(route: Router, say: Callable[[str], None]):
             self.timeout = READ_TIMEOUT  # read when the connection starts: tests shorten it
             super().setup()
 
+        def handle_one_request(self) -> None:
+            # The whole request (line, headers, body) must arrive within READ_TIMEOUT, not only each read:
+            # a client trickling a header at a time is cut off (the socket shut down wakes the blocked read).
+            self._cut = False
+            self._watchdog = threading.Timer(READ_TIMEOUT, self._cut_off)
+            self._watchdog.daemon = True
+            self._watchdog.start()
+            try:
+                super().handle_one_request()
+            finally:
+                self._watchdog.cancel()
+
+        def _cut_off(self) -> None:
+            self._cut = True
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+
         def _handle(self) -> None:
+            if self._cut:  # what was read is a truncated request: never route it
+                self.close_connection = True
+                return
             host = (self.headers.get("Host") or "").rsplit(":", 1)[0].strip("[]")
             lengths = set(self.headers.get_all("Content-Length") or ["0"])
             length = lengths.pop().strip() if len(lengths) == 1 else ""
@@ -93,6 +117,10 @@ def _handler_class(route: Router, say: Callable[[str], None]):
                 reply = text_reply(413, f"Request body larger than {MAX_BODY_BYTES} bytes.")
             else:
                 body = self.rfile.read(int(length)) if int(length) else b""
+                self._watchdog.cancel()  # the request is complete: the route's own work is not bounded here
+                if self._cut or len(body) < int(length):
+                    self.close_connection = True
+                    return
                 try:
                     reply = route(self.command, self.path, body, self.headers)
                 except Exception:  # noqa: BLE001  (a bug here must not look like a network failure)

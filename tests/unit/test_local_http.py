@@ -141,3 +141,31 @@ def test_control_characters_in_the_target_are_refused_and_never_reach_the_termin
     assert statuses(data) == [400]
     assert calls == []
     assert LOG and not any(ch in line for line in LOG for ch in "\x1b\x07\x7f\x9b\x00"), LOG
+
+
+def test_a_request_trickled_a_header_at_a_time_is_cut_off_as_a_whole(server):
+    # slowloris: each header line arrives well within the read timeout, the request never completes
+    import time
+
+    port, calls = server
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        closed = False
+        for i in range(100):
+            time.sleep(0.1)
+            try:
+                s.sendall(b"X-Slow-%d: 1\r\n" % i)
+            except OSError:
+                closed = True
+                break
+            if time.monotonic() - started > 6:
+                break
+        if not closed:
+            s.settimeout(0.5)
+            try:
+                closed = s.recv(100) == b""
+            except OSError:
+                closed = True
+    assert closed and time.monotonic() - started < 5
+    assert calls == []
