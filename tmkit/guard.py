@@ -79,10 +79,16 @@ def classify(current: dict, proposed: dict, *, timeout: float = 120) -> list[Sta
             f"the stateful-resource check failed: {proc.stderr.strip()[-500:] or 'no message'}. "
             "Nothing was changed; fix the cause (or `make setup`) and retry."
         )
-    return [
-        StatefulChange(c["logicalId"], c["type"], c["impact"], tuple(p["name"] for p in c["properties"]))
-        for c in json.loads(proc.stdout)
-    ]
+    try:
+        return [
+            StatefulChange(c["logicalId"], c["type"], c["impact"], tuple(p["name"] for p in c["properties"]))
+            for c in json.loads(proc.stdout)
+        ]
+    except (ValueError, TypeError, KeyError):  # never read as "no changes"
+        raise ToolkitError(
+            f"the stateful-resource check gave an unreadable answer ({proc.stdout.strip()[:200]!r}). "
+            "Nothing was changed; reinstall the tools (`make setup`) and retry."
+        ) from None
 
 
 def deployed_template(cfg: EnvConfig) -> dict:

@@ -8,6 +8,8 @@ lambda/api afresh, as a new Lambda container would. A handler that fails to impo
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 import threading
 import time
@@ -29,15 +31,26 @@ def request(cfg: EnvConfig) -> str:
     from tmkit.outputs import write_atomically
 
     token = str(time.time_ns())
+    trigger_path(cfg.name).parent.mkdir(parents=True, exist_ok=True)  # .tmkit/ may have been cleaned meanwhile
     write_atomically(trigger_path(cfg.name), token)
     return token
 
 
 def _token(env_name: str) -> str | None:
+    """The token in the trigger file (its first bytes); None when there is none, or something else sits there
+    (a FIFO would block the API call: opened without blocking, and only a regular file is read)."""
     try:
-        return trigger_path(env_name).read_text(encoding="utf-8").strip() or None
+        fd = os.open(trigger_path(env_name), os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
         return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return os.read(fd, 64).decode("ascii", "replace").strip() or None
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def current(serve):

@@ -3,7 +3,8 @@
 The log groups are the ones the stack outputs name (``ApiLogGroupName``, ``ApiAccessLogGroupName``); events come
 from FilterLogEvents, the same calls against AWS and against the emulator (where ``inv local.serve`` writes them,
 see tmkit/logsink.py). Each event becomes one readable line: time, level, request id, method and path, status,
-duration, message. Log text is untrusted: control characters are removed before it reaches the terminal.
+duration, message. Log text is untrusted: control characters (ANSI escapes, C1) and characters that reorder or hide
+text (bidirectional overrides, zero-width) are removed before it reaches the terminal.
 See docs/deploying.md, "The daily loop".
 """
 
@@ -28,8 +29,11 @@ MAX_EVENTS = 10_000  # per call of `fetch`; more means: narrow --since or --filt
 MAX_TERM = 256
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Shown text also loses what reorders or hides characters (bidirectional overrides and isolates, zero-width
+# characters, the byte order mark); Unicode line and paragraph separators are line breaks.
+_INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 _REPORT = re.compile(r"^(START|END|REPORT) RequestId: (\S+)(.*)$", re.S)
-_DURATION = re.compile(r"\bDuration: ([0-9.]+) ms")
+_DURATION = re.compile(r"\bDuration: ([0-9]{1,12}(?:\.[0-9]{1,6})?) ms")  # the runtime's; anything else: no duration
 
 
 class NoLogGroup(ToolkitError):
@@ -60,7 +64,7 @@ def parse_since(text: str, now: datetime) -> int:
         )
     if start > now:
         raise ToolkitError(f"--since {text!r} is in the future: give a time before now (e.g. --since 10m).")
-    return int(start.timestamp() * 1000)
+    return max(0, int(start.timestamp() * 1000))  # before 1970: from the start (FilterLogEvents refuses < 0)
 
 
 def search_terms(filter_text: str | None, request_id: str | None) -> list[str]:
@@ -161,8 +165,10 @@ class Line:
 
 
 def clean(text: object) -> str:
-    """One line of printable text: newlines become ' | ', other control characters (ANSI escapes) go."""
-    return _CONTROL.sub("", str(text).strip().replace("\r\n", "\n").replace("\n", " | "))
+    """One line of printable text: line breaks become ' | '; control characters (ANSI escapes) and invisible
+    reordering characters go."""
+    text = re.sub("\r\n|[\n\u2028\u2029]", " | ", str(text).strip())
+    return _INVISIBLE.sub("", _CONTROL.sub("", text))
 
 
 def _time(ms: int) -> str:

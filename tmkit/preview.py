@@ -47,7 +47,7 @@ def preview_slug(name: str) -> str:
     slug = naming.slugify(name or "")
     if not slug:
         raise ToolkitError(
-            f"preview name {name!r} has no letters or digits, so it gives no usable name. "
+            f"preview name {name!r} has no letters or digits (ASCII a-z, 0-9), so it gives no usable name. "
             "Pass --name with a branch name or a word such as pr-42."
         )
     return slug
@@ -203,8 +203,16 @@ def provenance() -> dict[str, str]:
     return {k: tag_value(v) for k, v in found.items() if v}
 
 
-def prepare(base: EnvConfig, name: str, ttl_hours: int | None = None, now: datetime | None = None) -> EnvConfig:
-    """The config to deploy for preview ``name`` of ``base``; refuses what may not be previewed."""
+def prepare(
+    base: EnvConfig,
+    name: str,
+    ttl_hours: int | None = None,
+    now: datetime | None = None,
+    say: Callable[[str], None] | None = None,
+) -> EnvConfig:
+    """The config to deploy for preview ``name`` of ``base``; refuses what may not be previewed.
+
+    Warns (``say``) when that preview exists and was deployed from another branch with the same slug."""
     if base.is_preview:
         raise ToolkitError(f"'{base.name}' is itself a preview: pass its base environment '{base.preview_of}'.")
     if base.preview is None:
@@ -213,7 +221,7 @@ def prepare(base: EnvConfig, name: str, ttl_hours: int | None = None, now: datet
             "(protected environments may not have one). Preview an environment that has it, e.g. dev."
         )
     slug = preview_slug(name)
-    ttl = base.preview.ttl_hours if ttl_hours is None else int(ttl_hours)
+    ttl = base.preview.ttl_hours if ttl_hours is None else _hours(ttl_hours)
     if not 1 <= ttl <= 24 * 30:
         raise ToolkitError(f"--ttl-hours {ttl} is out of range: give 1 to {24 * 30} hours.")
     env_name = f"{base.name}-{slug}"
@@ -229,7 +237,23 @@ def prepare(base: EnvConfig, name: str, ttl_hours: int | None = None, now: datet
         TAG_EXPIRES: iso((now or _now()) + timedelta(hours=ttl)),
         **provenance(),
     }
+    before = next((p.tags.get(TAG_BRANCH) for p in existing if p.name == env_name), None)
+    if before and tags.get(TAG_BRANCH) and before != tags[TAG_BRANCH]:
+        from tmkit.ui import say as ui_say
+
+        (say or ui_say)(
+            f"warning: preview {env_name} was deployed from branch {before!r}, not {tags[TAG_BRANCH]!r} (both "
+            f"names give the slug {slug}): this deploy replaces it. Pass another --name to keep both."
+        )
     return derive_preview(base, slug, tags)
+
+
+def _hours(value) -> int:
+    """``--ttl-hours`` as typed: a whole number of ASCII digits (``int`` alone would take ``\u0663`` or fail)."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not (text.isascii() and text.removeprefix("-").isdigit()):
+        raise ToolkitError(f"--ttl-hours {value!r} is not a whole number of hours: give 1 to {24 * 30}.")
+    return int(text)
 
 
 def marker(cfg: EnvConfig) -> dict[str, str]:

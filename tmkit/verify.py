@@ -26,11 +26,31 @@ USER_PREFIX = "tmkit-verify-"  # throwaway users' emails start with it (never a 
 STALE_AFTER_SECONDS = 3600
 
 
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+
+
 def check_url(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+    try:
+        parts = urlsplit(url)
+        if parts.username is not None or parts.password is not None:
+            raise ToolkitError(
+                "--url carries a user name or password: give the site address without them (https://HOST); "
+                "`inv verify` never sends credentials in a URL."
+            )
+        port_ok = parts.port is None or parts.port > 0  # .port raises ValueError out of 0-65535 or not a number
+    except ValueError:
+        parts, port_ok = None, False
+    if (
+        parts is None
+        or not port_ok
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+    ):
+        shown = repr(url) if "@" not in url else "(not repeated: it holds '@')"
         raise ToolkitError(
-            f"--url {url!r} is not a site address: give it as https://HOST (e.g. https://app.example.com), "
+            f"--url {shown} is not a site address: give it as https://HOST (e.g. https://app.example.com), "
             "without query or fragment."
         )
 
@@ -49,6 +69,12 @@ def target_for(cfg: EnvConfig, outputs: dict[str, str], url: str | None = None) 
     if cfg.is_local:
         if not url:
             raise ValueError("an emulator-backed environment is checked through a local server's URL")
+        check_url(url)
+        if urlsplit(url).hostname not in LOOPBACK_NAMES:
+            raise ToolkitError(
+                f"--url {url!r} is not on loopback: environment '{cfg.name}' is emulator-backed, its site is "
+                "`inv local.serve` on this machine (give http://127.0.0.1:PORT, or omit --url)."
+            )
         base = url.rstrip("/")
         return Target(site=base, api=base + "/api/", cognito=base + "/cognito", local=True)
     require_outputs(cfg, outputs, ("SiteUrl", "ApiUrl", "Region"))

@@ -1,6 +1,7 @@
 """The checks of `inv verify` (tmkit/verify.py runs them): plain HTTP(S) requests, as a browser and the SPA make them.
 
-Stdlib ``http.client``, a timeout on each request, redirects never followed, certificates verified.
+Stdlib ``http.client``: a timeout on each step and a deadline on each request, at most ``MAX_BODY_BYTES`` read,
+redirects never followed, certificates verified; references on another origin are never fetched.
 Nothing is read from the bucket or the stack; ``Target`` says where the site, API and Cognito are:
 
     https            the site answers over HTTPS (real CloudFront only)
@@ -20,9 +21,12 @@ Nothing is read from the bucket or the stack; ``Target`` says where the site, AP
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
+import socket
 import ssl
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,8 +35,10 @@ from urllib.parse import urljoin, urlsplit
 
 from tmkit import publish, site
 
-TIMEOUT = 10.0  # seconds, every request
-MAX_BODY_BYTES = 8 * 1024 * 1024
+TIMEOUT = 10.0  # seconds, every step of a request (connect, each read)
+DEADLINE_STEPS = 3  # a whole request (a slow trickle included) takes at most this many TIMEOUTs
+MAX_BODY_BYTES = 8 * 1024 * 1024  # read no more of any answer
+MAX_REFERENCES = 100  # asset references of index.html checked; a Vite build has a handful
 DEEP_ROUTE = "/tasks/123"
 FOREIGN_ORIGIN = "https://verify-foreign-origin.example"
 ASSET_RELS = ("stylesheet", "modulepreload", "preload")
@@ -70,15 +76,33 @@ def fetch(method: str, url: str, *, headers: dict | None = None, body: bytes | N
     else:
         conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=TIMEOUT)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    late = Unreachable(f"{method} {url}: the answer did not finish in {TIMEOUT * DEADLINE_STEPS:.0f} s")
+    watchdog = threading.Timer(TIMEOUT * DEADLINE_STEPS, _cut, (conn,))  # a trickle of headers or body ends here
+    watchdog.daemon = True
+    watchdog.start()
     try:
         conn.request(method, target, body=body, headers=headers or {})
         resp = conn.getresponse()
-        data = resp.read(MAX_BODY_BYTES)
+        data = b""
+        while len(data) < MAX_BODY_BYTES and (chunk := resp.read1(min(65536, MAX_BODY_BYTES - len(data)))):
+            data += chunk
+        if getattr(conn, "_tmkit_cut", False):
+            raise late  # the connection was cut: what was read is not the whole answer
         return Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, data)
     except (OSError, http.client.HTTPException) as exc:
+        if getattr(conn, "_tmkit_cut", False):
+            raise late from None
         raise Unreachable(f"{method} {url}: {type(exc).__name__}: {exc}") from None
     finally:
+        watchdog.cancel()
         conn.close()
+
+
+def _cut(conn: http.client.HTTPConnection) -> None:
+    """End a request that outlived its deadline: shutting the socket down wakes the blocked read."""
+    conn._tmkit_cut = True
+    with contextlib.suppress(OSError, AttributeError):
+        conn.sock.shutdown(socket.SHUT_RDWR)
 
 
 # ---- what the live index.html references ----------------------------------------------------------------
@@ -219,12 +243,17 @@ class Verifier:
         if not refs:
             self._add("assets", False, "the live index.html references no script, stylesheet or preload")
             return
+        if len(refs) > MAX_REFERENCES:
+            self._add(
+                "assets", False, f"{len(refs) - MAX_REFERENCES} more references than {MAX_REFERENCES}: not checked"
+            )
+            refs = refs[:MAX_REFERENCES]
         for ref in refs:
             url = urljoin(self.t.site + "/", ref)
             path = urlsplit(url).path
             name = f"asset {path}"
-            if urlsplit(url).netloc != urlsplit(self.t.site).netloc:
-                self._add(name, False, f"{url} is on another origin: the CSP (script-src 'self') blocks it")
+            if urlsplit(url)[:2] != urlsplit(self.t.site)[:2]:  # scheme and host: never fetch another origin
+                self._add(name, False, f"{url[:200]} is on another origin: the CSP (script-src 'self') blocks it")
                 continue
             resp = self._get(name, "GET", url)
             if resp is None:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tmkit.config import EnvConfig
+from tmkit.config import EnvConfig, load_env
 from tmkit.errors import ToolkitError
 
 LAMBDA, INFRA, FRONTEND = "lambda", "infra", "frontend"
@@ -70,7 +70,10 @@ def snapshot(roots: Iterable[tuple[Path, str]]) -> dict[str, tuple[int, int]]:
     found: dict[str, tuple[int, int]] = {}
     for root, _ in roots:
         if root.is_file():
-            st = root.stat()
+            try:
+                st = root.stat()
+            except OSError:  # deleted since is_file(): the next snapshot says so
+                continue
             found[str(root)] = (st.st_mtime_ns, st.st_size)
             continue
         for dirpath, dirnames, filenames in os.walk(root):
@@ -166,10 +169,15 @@ def run(
     clock: Callable[[], float] | None = None,
     stop: Callable[[], bool] = lambda: False,
     poll: float = POLL_SECONDS,
+    load: Callable[[str], EnvConfig] | None = None,
 ) -> None:
-    """Poll, batch, plan, act, until ``stop()`` (or Ctrl-C). A failed step is reported and watching goes on."""
+    """Poll, batch, plan, act, until ``stop()`` (or Ctrl-C). A failed step is reported and watching goes on.
+
+    A batch that changes ``env_file`` reads it again (``load``, default ``load_env``) and acts with the new
+    settings: an invalid file deploys nothing until it is fixed; a file made protected stops watching.
+    """
     check_env(cfg)
-    sleep, clock = sleep or time.sleep, clock or time.monotonic
+    sleep, clock, load = sleep or time.sleep, clock or time.monotonic, load or load_env
     roots = watched(root, env_file)
     previous = snapshot(roots)
     batch = Batch()
@@ -187,6 +195,14 @@ def run(
         kinds = kinds_of(ready, roots)
         if not kinds:
             continue
+        if str(env_file) in ready:
+            try:
+                fresh = load(cfg.name)
+            except ToolkitError as exc:
+                say(f"failed: {exc}\nwatching on, nothing deployed: fix {env_file.name} and save again.")
+                continue
+            check_env(fresh)  # made protected while watched: stop (watch deploys without review)
+            cfg = actions.cfg = fresh
         todo = plan(
             kinds, local=cfg.is_local, serve_running=LAMBDA in kinds and cfg.is_local and actions.serve_running()
         )

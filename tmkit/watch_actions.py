@@ -15,6 +15,7 @@ from tmkit.config import EnvConfig
 from tmkit.errors import ToolkitError
 
 PROBE_TIMEOUT = 2.0
+MAX_PROBE_BYTES = 64 * 1024  # /api/health is a few bytes
 RELOAD_TIMEOUT = 30.0  # the first call after a reload imports the handler (and Powertools)
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never through a proxy
 
@@ -43,9 +44,9 @@ def health(port: int, timeout: float) -> tuple[int, str, dict]:
     request = urllib.request.Request(f"http://127.0.0.1:{port}/api/health", headers={"Host": "127.0.0.1"})
     try:
         with _OPENER.open(request, timeout=timeout) as resp:
-            status, server, body = resp.status, resp.headers.get("Server", ""), resp.read()
+            status, server, body = resp.status, resp.headers.get("Server", ""), _body(resp)
     except urllib.error.HTTPError as exc:
-        status, server, body = exc.code, exc.headers.get("Server", ""), exc.read()
+        status, server, body = exc.code, exc.headers.get("Server", ""), _body(exc)
     except (urllib.error.URLError, OSError):
         return 0, "", {}
     try:
@@ -53,6 +54,14 @@ def health(port: int, timeout: float) -> tuple[int, str, dict]:
     except ValueError:
         found = {}
     return status, server, found if isinstance(found, dict) else {}
+
+
+def _body(resp) -> bytes:
+    """The body of a local server's answer, at most MAX_PROBE_BYTES; none from another server on the port (it
+    may stream for ever)."""
+    if not (resp.headers.get("Server") or "").startswith("tmkit-local-serve"):
+        return b""
+    return resp.read(MAX_PROBE_BYTES)
 
 
 class Actions:

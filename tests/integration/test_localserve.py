@@ -258,6 +258,32 @@ def test_only_loopback_host_names_are_answered(stack):
     assert http("GET", "/api/health", headers={"Host": "localhost:8080"})[0] == 200
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/..%2f..%2fetc%2fpasswd.txt",
+        "/assets/..%2f..%2f_releases%2fstate.json",
+        "/assets/%00.js",
+        "/assets/a%00b.css",
+        "/%2e%2e/%2e%2e/etc/passwd.txt",
+        "/assets/%ff%fe.js",
+        "/assets/" + "a" * 4000 + ".js",
+        "/api/..%2ftasks",
+        "/api/tasks/%00",
+        "//evil.example/x.js",
+    ],
+)
+def test_traversal_nul_and_long_paths_get_an_answer_never_a_file_or_a_crash(stack, path):
+    _, _, http, _, log = stack
+    before = len(log)
+    status, _, body = http("GET", path)
+    assert status in (200, 400, 401, 403, 404), (status, body[:200])
+    assert b"root:" not in body and b'"releases"' not in body
+    if status == 200:
+        assert b'<div id="root">' in body  # a client route: the app shell, nothing else
+    assert not any("Traceback" in line for line in log[before:])
+
+
 # ---- the Cognito proxy: what real Cognito answers without AWS credentials, nothing more --------------------
 def test_cognito_forwards_sign_in_and_token_operations(stack):
     _, outputs, http, _, _ = stack

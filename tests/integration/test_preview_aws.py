@@ -88,6 +88,62 @@ def test_refusals_of_prepare(envs):
     assert preview.prepare(dev, "a").name == "dev-a"  # redeploying an existing one is fine
 
 
+@pytest.mark.parametrize("value", ["abc", "1.5", "1e3", "", "\u0663", "24h"])
+def test_a_ttl_that_is_not_a_whole_number_is_a_clear_error(envs, value):
+    with pytest.raises(ToolkitError, match=r"--ttl-hours .* is not a whole number of hours: give 1 to 720"):
+        preview.prepare(load_env("dev"), "x", ttl_hours=value)
+
+
+@pytest.mark.parametrize(("value", "hours"), [("3", 3), (" 5 ", 5), (720, 720)])
+def test_a_ttl_typed_as_text_is_read_as_hours(envs, value, hours):
+    expires = dict(preview.prepare(load_env("dev"), "x", ttl_hours=value, now=NOW).extra_tags)["expires-at"]
+    assert expires == preview.iso(NOW + timedelta(hours=hours))
+
+
+@pytest.mark.parametrize("name", ["\u767b\u5f55", "\u00e9\u00e9"[:0] + "\U0001f600", "..", "\x00\n", ""])
+def test_a_name_without_ascii_letters_or_digits_says_so(envs, name):
+    with pytest.raises(ToolkitError, match=r"has no letters or digits \(ASCII a-z, 0-9\)"):
+        preview.prepare(load_env("dev"), name)
+
+
+def test_a_huge_or_control_character_name_gives_a_short_valid_slug(envs):
+    from tmkit.config import PREVIEW_SLUG_RE
+
+    for name in ("x" * 10_000, "a\x00b\nc", "feature/\u767b\u5f55"):
+        cfg = preview.prepare(load_env("dev"), name)
+        assert PREVIEW_SLUG_RE.fullmatch(cfg.name.removeprefix("dev-")), cfg.name
+
+
+def test_a_branch_whose_slug_collides_with_another_branchs_preview_is_warned(envs, monkeypatch):
+    # fix/login and fix-login are both the preview dev-fix-login: the second deploy would replace the first's
+    stack("dev-fix-login", preview="true", preview_of="dev", expires_at=preview.iso(NOW), git_branch="fix/login")
+    monkeypatch.setenv("GITHUB_HEAD_REF", "fix-login")
+    said: list[str] = []
+    assert preview.prepare(load_env("dev"), "fix-login", say=said.append).name == "dev-fix-login"
+    assert said == [
+        "warning: preview dev-fix-login was deployed from branch 'fix/login', not 'fix-login' (both names give "
+        "the slug fix-login): this deploy replaces it. Pass another --name to keep both."
+    ]
+    monkeypatch.setenv("GITHUB_HEAD_REF", "fix/login")
+    said.clear()
+    preview.prepare(load_env("dev"), "fix/login", say=said.append)
+    assert said == []  # the same branch again: an update, nothing to warn about
+
+
+@pytest.mark.parametrize(
+    "name", ["dev-", "dev--x", "dev-x-", "dev-" + "a" * 30, "dev-a\x00b", "dev-a\nb", "dev-..", "dev-\u00e9", "-x"]
+)
+def test_malformed_preview_env_names_are_refused_before_any_aws_call(envs, name, monkeypatch):
+    monkeypatch.setattr(preview, "_describe", lambda *a: pytest.fail("looked up in AWS"))
+    with pytest.raises(ToolkitError, match=r"unknown environment .*names are 2 to 16 lowercase letters"):
+        load_env(name)
+
+
+def test_a_well_formed_preview_that_does_not_exist_is_unknown(envs):
+    with pytest.raises(ToolkitError, match=r"no deployed preview of 'dev' by that name.*inv preview.deploy --env dev"):
+        load_env("dev-never-deployed")
+
+
 def test_unknown_preview_names_say_how_to_create_one(envs):
     for name in ("dev-nope", "qa-x", "nobase-x"):
         with pytest.raises(ToolkitError, match=r"unknown environment .*`inv preview.deploy --env \w+ --name NAME`"):

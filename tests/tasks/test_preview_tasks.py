@@ -59,3 +59,25 @@ def test_list_json_and_status_of_a_missing_name(cf, capsys):
     assert [r["expired"] for r in rows] == [False, False, True]
     code, out, err = run_program(capsys, preview_tasks.ns, "preview.deploy", "--env", "dev", "--name", "...")
     assert code == 1 and out == "" and "no letters or digits" in err
+
+
+def test_ttl_junk_is_a_clean_error_through_the_cli(cf, capsys):
+    for junk in ("abc", "1.5", "24h"):
+        code, out, err = run_program(
+            capsys, preview_tasks.ns, "preview.deploy", "--env", "dev", "--name", "x", "--ttl-hours", junk
+        )
+        assert code == 1 and out == "" and "Traceback" not in err
+        assert f"--ttl-hours '{junk}' is not a whole number of hours" in err
+
+
+def test_status_skips_an_emulator_environment_whose_emulator_is_down(cf, capsys):
+    from tests.helpers import free_port
+    from tmkit import status
+    from tmkit.config import envs_dir
+    from tmkit.paths import ENVS_DIR
+
+    text = (ENVS_DIR / "local.toml").read_text().replace("http://localhost:4599", f"http://localhost:{free_port()}")
+    (envs_dir() / "local.toml").write_text(text)
+    rows = status.collect(["dev", "local"])
+    assert [r["name"] for r in rows] == ["dev", "dev-a", "dev-b", "dev-old"]
+    assert "local: skipped (its emulator is not running; `inv local.up --env local`)" in capsys.readouterr().err

@@ -58,6 +58,18 @@ def test_terms_and_the_server_pattern():
             logs.search_terms(bad, None)
 
 
+@pytest.mark.parametrize("junk", ["", " ", "id\x00", "id\x1b[2J", "r" * 257, "\x9b31m"])
+def test_request_id_junk_is_refused_naming_the_flag(junk):
+    with pytest.raises(ToolkitError, match=r"--request-id .* is not usable: give 1-256 printable characters"):
+        logs.search_terms(None, junk)
+
+
+def test_terms_with_quotes_or_backslashes_are_matched_here_not_sent_to_cloudwatch():
+    terms = logs.search_terms('say "hi"', "a\\b")
+    assert logs.server_pattern(terms) is None
+    assert logs.matches('x say "hi" a\\b', terms) and not logs.matches("say hi a\\b", terms)
+
+
 def test_log_groups_need_the_outputs(tmp_path):
     from tmkit.config import load_env
 
@@ -133,6 +145,44 @@ def test_untrusted_text_cannot_drive_the_terminal():
     line = logs.parse_event(ev("plain \x1b[2J\x1b]0;owned\x07text\nsecond line")).render()
     assert "\x1b" not in line and "\x07" not in line and "\n" not in line
     assert line.endswith("plain [2J]0;ownedtext | second line")
+
+
+def test_text_that_reorders_or_hides_itself_is_shown_as_it_is_stored():
+    # bidirectional overrides (the displayed order lies), zero-width characters, Unicode line separators,
+    # and C1 controls such as CSI (U+009B, an escape sequence without ESC) in a message or a JSON field
+    fields = json.dumps(
+        {"level": "INFO\u202e", "message": "ok \u202egnp.exe\u202c \u2066x\u2069\u200b\u2028next\u009b2J"}
+    )
+    for message in ("ok \u202egnp.exe\u202c \u2066x\u2069\u200b\u2028next\u009b2J", fields):
+        line = logs.parse_event(ev(message)).render()
+        assert not any(c in line for c in "\u202e\u202c\u2066\u2069\u200b\u2028\u009b"), repr(line)
+        assert "ok gnp.exe x | next2J" in line
+
+
+@pytest.mark.parametrize("text", ["1900-01-01", "0001-01-01T00:00:00Z", "700000d"])
+def test_since_before_1970_means_from_the_start(text):
+    # FilterLogEvents refuses a negative startTime: anything before the epoch reads everything there is
+    assert logs.parse_since(text, NOW) == 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "REPORT RequestId: x Duration: 1..2 ms",
+        "REPORT RequestId: x Duration: . ms",
+        "REPORT RequestId: x\tDuration: 1e999 ms",
+        "START RequestId: \x1b[2J",
+        '{"httpMethod": ["GET"], "status": {"a": 1}, "requestId": null}',
+        '{"message": null, "level": 7, "exception": "   "}',
+        '{"message": "x", "exception": {"not": "text"}}',
+        "{not json",
+        "[1, 2]",
+    ],
+)
+def test_a_line_that_only_looks_like_a_known_format_is_shown_not_a_crash(text):
+    # a handler can print anything: a line shaped like the runtime's REPORT or like JSON is still one line
+    line = logs.parse_event(ev(text)).render()
+    assert line.startswith("2026-03-01T12:00:00.000Z") and "\x1b" not in line
 
 
 def test_json_output_is_the_raw_event():

@@ -63,3 +63,38 @@ def test_real_tasks_name_a_bad_argument_even_when_aws_is_down(aws_down, capsys, 
     code, out, err = run_program(capsys, collection, *argv)
     assert code == 1 and out == ""
     assert message in err and "Traceback" not in err and "not answering" not in err
+
+
+def test_a_reader_that_goes_away_ends_the_task_quietly(tmp_path):
+    # `inv logs --follow | head -1`: stdout's reader exits; no traceback, no "Exception ignored" at exit
+    import subprocess
+    import sys
+
+    script = tmp_path / "pipe.py"
+    script.write_text(
+        "from invoke import Context, Exit\n"
+        "from tmkit.tasks._base import tm_task\n"
+        "from tmkit.ui import data\n"
+        "@tm_task\n"
+        "def endless(c):\n"
+        "    while True:\n"
+        "        data('x' * 100)\n"
+        "try:\n"
+        "    endless(Context())\n"
+        "except Exit as exc:\n"
+        "    raise SystemExit(exc.code)\n"
+    )
+    from tmkit.paths import ROOT
+
+    proc = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT)},
+    )
+    proc.stdout.read(10)
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=60)
+    assert b"Traceback" not in err and b"BrokenPipe" not in err, err.decode()
+    assert proc.returncode == 141

@@ -203,7 +203,8 @@ def test_an_asset_with_the_wrong_headers_fails_naming_what_was_expected():
     status, detail = run(REAL, dep)["asset /assets/index-C7hYw0Tt.css"]
     assert status == FAIL
     assert "expected Content-Type text/css; charset=utf-8" in detail
-    assert f"expected Cache-Control {publish.IMMUTABLE}" in detail
+    assert f"expected Cache-Control {publish.cache_control('assets/index-C7hYw0Tt.css')}" in detail
+    assert "immutable" in publish.cache_control("assets/index-C7hYw0Tt.css")
 
 
 def test_an_index_that_references_nothing_fails():
@@ -378,3 +379,135 @@ def test_fetch_of_nothing_listening_is_unreachable():
 
     with pytest.raises(Unreachable, match="ConnectionRefused"):
         fetch("GET", f"http://127.0.0.1:{free_port()}/")
+
+
+# ---- hostile --url and index.html --------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "url", ["https://app.example.com:99999", "https://app.example.com:port", "http://[::1", "file:///etc/passwd"]
+)
+def test_a_url_with_a_bad_port_or_scheme_is_refused_not_a_traceback(url):
+    with pytest.raises(ToolkitError, match="is not a site address"):
+        check_url(url)
+
+
+def test_a_url_with_credentials_is_refused_without_echoing_them():
+    with pytest.raises(ToolkitError, match="user name or password") as err:
+        check_url("https://admin:hunter2@app.example.com")
+    assert "hunter2" not in str(err.value)
+
+
+@pytest.mark.parametrize("url", ["https://app.example.com", "http://10.0.0.5:8080", "http://127.0.0.1.nip.io:8080"])
+def test_an_emulator_environment_is_checked_on_loopback_only(envs, url):
+    # the throwaway user's password goes to <url>/cognito: never to another host
+    with pytest.raises(ToolkitError, match="loopback"):
+        target_for(load_env("loc"), {}, url)
+
+
+@pytest.mark.parametrize("url", ["http://localhost:8080", "http://127.0.0.1:9999/", "http://[::1]:8080"])
+def test_an_emulator_environment_accepts_loopback_urls(envs, url):
+    assert target_for(load_env("loc"), {}, url).local
+
+
+def test_foreign_and_odd_references_are_never_fetched():
+    index = (
+        b'<html><script src="//evil.example/a.js"></script><script src="https://evil.example/b.js"></script>'
+        b'<script src="data:text/javascript,alert(1)"></script><script src="javascript:alert(1)"></script>'
+        b'<link rel="stylesheet" href="http://d1abcdef.cloudfront.net/assets/c.css">'
+        b'<script src="../../../assets/d.js"></script></html>'
+    )
+    asked = []
+
+    def fake(method, url, **kw):
+        asked.append(url)
+        if url.endswith("/d.js"):
+            return Response(
+                200,
+                {
+                    "content-type": publish.content_type("assets/d.js"),
+                    "cache-control": publish.cache_control("assets/d.js"),
+                },
+                b"js",
+            )
+        return Response(200, {"content-type": "text/html"}, index)
+
+    v = Verifier(REAL, fetch=fake)
+    v._assets(Response(200, {"content-type": "text/html"}, index))
+    assert asked == ["https://d1abcdef.cloudfront.net/assets/d.js"]  # `../` stays on the site, nothing else asked
+    verdicts = {r.name: r.status for r in v.results}
+    assert verdicts["asset /assets/d.js"] == PASS
+    assert [s for n, s in verdicts.items() if n != "asset /assets/d.js"] == [FAIL] * 5
+
+
+def test_an_index_with_thousands_of_references_is_read_up_to_a_bound():
+    index = "".join(f'<script src="/assets/x{i}.js"></script>' for i in range(5000)).encode()
+    asked = []
+
+    def fake(method, url, **kw):
+        asked.append(url)
+        return Response(404, {}, b"")
+
+    v = Verifier(REAL, fetch=fake)
+    v._assets(Response(200, {"content-type": "text/html"}, index))
+    assert 0 < len(asked) <= 200
+    assert any("more references" in r.detail for r in v.results)
+
+
+def test_fetch_of_a_trickling_server_stops_at_the_deadline(monkeypatch):
+    import socket
+    import time
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def trickle():
+        conn, _ = listener.accept()
+        with conn:
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n")
+            for _ in range(60):
+                time.sleep(0.1)
+                try:
+                    conn.sendall(b"x")
+                except OSError:
+                    return
+
+    threading.Thread(target=trickle, daemon=True).start()
+    monkeypatch.setattr("tmkit.verify_checks.TIMEOUT", 0.5)
+    started = time.monotonic()
+    with pytest.raises(Unreachable, match="did not finish"):
+        fetch("GET", f"http://127.0.0.1:{listener.getsockname()[1]}/")
+    assert time.monotonic() - started < 4
+    listener.close()
+
+
+def test_fetch_reads_at_most_the_body_cap(monkeypatch, server):
+    monkeypatch.setattr("tmkit.verify_checks.MAX_BODY_BYTES", 1)
+    assert fetch("GET", server + "/").body == b"o"
+
+
+def test_fetch_of_a_server_trickling_its_headers_stops_at_the_deadline(monkeypatch):
+    import socket
+    import time
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def trickle():
+        conn, _ = listener.accept()
+        with conn:
+            conn.sendall(b"HTTP/1.1 200 OK\r\n")
+            for i in range(60):  # one header every 0.1 s: each read is quick, the whole never ends
+                time.sleep(0.1)
+                try:
+                    conn.sendall(b"X-Slow-%d: 1\r\n" % i)
+                except OSError:
+                    return
+
+    threading.Thread(target=trickle, daemon=True).start()
+    monkeypatch.setattr("tmkit.verify_checks.TIMEOUT", 0.5)
+    started = time.monotonic()
+    with pytest.raises(Unreachable, match="did not finish"):
+        fetch("GET", f"http://127.0.0.1:{listener.getsockname()[1]}/")
+    assert time.monotonic() - started < 4
+    listener.close()

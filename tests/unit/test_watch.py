@@ -145,7 +145,7 @@ def tree(tmp_path):
     return tmp_path
 
 
-def drive(tmp_path, cfg, actions, edits: list, rounds=None):
+def drive(tmp_path, cfg, actions, edits: list, rounds=None, load=None):
     """Run the loop; before poll round i apply edits[i] (a callable or None); fake clock, no real sleeping."""
     clock = itertools.count(0, 1.0)
     rounds = rounds or len(edits) + 4
@@ -168,6 +168,7 @@ def drive(tmp_path, cfg, actions, edits: list, rounds=None):
         sleep=sleep,
         clock=lambda: float(next(clock)),
         stop=lambda: next(counter, None) is None,
+        **({"load": load} if load else {}),
     )
     return said
 
@@ -242,3 +243,187 @@ def test_the_task_refuses_a_bad_port(capsys):
     with pytest.raises(SystemExit) as exited:
         Program(namespace=Collection(watch_task), binary="inv").run(["inv", "watch", "--env", "dev", "--port", "x"])
     assert exited.value.code == 1 and "--port 'x' is not a TCP port" in capsys.readouterr().err
+
+
+# ---- the env file edited while watching -------------------------------------------------------------------
+class ConfigRecorder(Recorder):
+    """Records the config each deploy ran with."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = cfg
+        self.deployed_with: list = []
+
+    def deploy(self, *, hotswap):
+        self.deployed_with.append(self.cfg)
+        super().deploy(hotswap=hotswap)
+
+
+def file_loader(env_file: Path):
+    """envs/NAME.toml as the loop reads it again: 'bad' is invalid, 'protected' is a protected env, else dev
+    with the file's text as its log retention."""
+
+    def load(name):
+        text = env_file.read_text()
+        if text == "bad":
+            raise ToolkitError(f"envs/{name}.toml is invalid: field 'x': broken. Fix envs/{name}.toml and retry.")
+        if text == "protected":
+            return load_env("prod")
+        return load_env("dev").model_copy(update={"log_retention_days": int(text)})
+
+    return load
+
+
+def test_an_edited_env_file_is_deployed_with_its_new_settings(tmp_path):
+    root = tree(tmp_path)
+    env_file = root / "envs/dev.toml"
+    actions = ConfigRecorder(load_env("dev"))
+    drive(tmp_path, load_env("dev"), actions, [touch(env_file, "1024")], load=file_loader(env_file))
+    assert actions.calls == ["deploy", "write_env"]
+    assert [c.log_retention_days for c in actions.deployed_with] == [1024]  # not the settings watch started with
+
+
+def test_an_env_file_made_invalid_deploys_nothing_and_watching_goes_on(tmp_path):
+    root = tree(tmp_path)
+    env_file = root / "envs/dev.toml"
+    actions = ConfigRecorder(load_env("dev"))
+    said: list[str] = []
+    edits = [touch(env_file, "bad"), None, None, None, touch(env_file, "512")]
+    steps = iter(range(len(edits) + 4))
+    clock = itertools.count(0, 1.0)
+    moves = iter(edits + [None] * 8)
+    watch.run(
+        load_env("dev"),
+        actions,
+        root=root,
+        env_file=env_file,
+        say=said.append,
+        sleep=lambda _: (next(moves) or (lambda: None))(),
+        clock=lambda: float(next(clock)),
+        stop=lambda: next(steps, None) is None,
+        load=file_loader(env_file),
+    )
+    assert any("failed: envs/dev.toml is invalid" in line for line in said)
+    assert [c.log_retention_days for c in actions.deployed_with] == [512]  # only once it is valid again
+
+
+def test_an_env_file_made_protected_stops_watching_before_any_deploy(tmp_path):
+    root = tree(tmp_path)
+    env_file = root / "envs/dev.toml"
+    actions = ConfigRecorder(load_env("dev"))
+    moves = iter([touch(env_file, "protected")] + [None] * 8)
+    with pytest.raises(ToolkitError, match="refuses 'prod': it is protected"):
+        watch.run(
+            load_env("dev"),
+            actions,
+            root=root,
+            env_file=env_file,
+            say=lambda _: None,
+            sleep=lambda _: (next(moves) or (lambda: None))(),
+            clock=itertools.count(0, 1.0).__next__,
+            load=file_loader(env_file),
+        )
+    assert actions.calls == []
+
+
+def test_a_deleted_env_file_or_watched_directory_is_not_a_crash(tmp_path):
+    import shutil
+
+    root = tree(tmp_path)
+    roots = watch.watched(root, root / "envs/dev.toml")
+    before = watch.snapshot(roots)
+    (root / "envs/dev.toml").unlink()
+    shutil.rmtree(root / "frontend/src")
+    after = watch.snapshot(roots)
+    assert watch.diff(before, after) == {str(root / "envs/dev.toml"), str(root / "frontend/src/App.tsx")}
+
+
+def test_an_env_file_deleted_between_the_check_and_the_read_is_just_gone(tmp_path, monkeypatch):
+    root = tree(tmp_path)
+    env_file = root / "envs/dev.toml"
+    env_file.unlink()
+    monkeypatch.setattr(Path, "is_file", lambda self: self == env_file or Path.exists(self))  # it was there
+    assert str(env_file) not in watch.snapshot(watch.watched(root, env_file))
+
+
+# ---- the probe of a local server on --port ----------------------------------------------------------------
+def test_the_probe_of_another_server_that_streams_for_ever_returns_at_once(monkeypatch):
+    import socket
+    import threading
+    import time
+
+    from tmkit import watch_actions
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    stop = threading.Event()
+
+    def endless():  # some other dev server on the port: a never-ending body
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(4096)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nServer: other-dev-server\r\nContent-Type: text/event-stream\r\n\r\n")
+            while not stop.is_set():
+                try:
+                    conn.sendall(b"data: x\n\n" * 1000)
+                except OSError:
+                    return
+                time.sleep(0.01)
+
+    threading.Thread(target=endless, daemon=True).start()
+    started = time.monotonic()
+    try:
+        status, server, body = watch_actions.health(listener.getsockname()[1], timeout=1.0)
+    finally:
+        stop.set()
+        listener.close()
+    assert (status, server, body) == (200, "other-dev-server", {})
+    assert time.monotonic() - started < 3
+
+
+def test_symlink_loops_and_symlinked_files_are_not_followed(tmp_path):
+    root = tree(tmp_path)
+    (root / "lambda/api/loop").symlink_to(root / "lambda", target_is_directory=True)
+    (root / "lambda/api/outside.py").symlink_to("/etc/hostname")
+    found = watch.snapshot(watch.watched(root, root / "envs/dev.toml"))
+    assert str(root / "lambda/api/outside.py") in found  # the link itself (lstat), not what it points to
+    assert not any("/loop/" in p for p in found)
+
+
+def test_a_reload_request_without_the_state_directory_creates_it(tmp_path, monkeypatch):
+    # `.tmkit/` removed (git clean -fdx) while local.serve and watch run: the next save still reloads
+    from tmkit import hotreload, paths
+
+    monkeypatch.setattr(paths, "STATE_DIR", tmp_path / "gone" / ".tmkit")
+    token = hotreload.request(load_env("local"))
+    assert hotreload.trigger_path("local").read_text() == token
+
+
+def test_a_watched_tree_that_grows_too_large_is_a_clear_error(tmp_path, monkeypatch):
+    root = tree(tmp_path)
+    monkeypatch.setattr(watch, "MAX_FILES", 5)
+    for i in range(10):
+        (root / f"frontend/src/gen{i}.js").write_text("x")
+    with pytest.raises(ToolkitError, match=r"frontend/src holds more than 5 files: .*Move build output"):
+        watch.snapshot(watch.watched(root, root / "envs/dev.toml"))
+
+
+def test_a_trigger_that_is_a_fifo_or_huge_never_blocks_or_floods_an_api_call(tmp_path, monkeypatch):
+    # local.serve reads the trigger before every API call: whatever sits at its path, the call goes on
+    import os
+    import threading
+
+    from tmkit import hotreload, paths
+
+    monkeypatch.setattr(paths, "STATE_DIR", tmp_path)
+    path = hotreload.trigger_path("local")
+    os.mkfifo(path)
+    found = []
+    reader = threading.Thread(target=lambda: found.append(hotreload._token("local")), daemon=True)
+    reader.start()
+    reader.join(timeout=5)
+    assert found == [None]  # not a regular file: no reload requested
+    path.unlink()
+    path.write_text("1" * 5_000_000)
+    assert len(hotreload._token("local") or "") <= 64

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
+import sys
 from collections.abc import Callable
 
 from invoke import Exit, Task, task
@@ -63,6 +65,9 @@ def tm_task(*args, help: dict | None = None, **kwargs) -> Callable:
                 raise Exit(f"error: {exc}", code=1) from None
             except KeyboardInterrupt:
                 raise Exit("interrupted", code=130) from None
+            except BrokenPipeError:  # stdout's reader went away (`inv logs --follow | head -1`): end quietly
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit
+                raise Exit(code=141) from None  # 128 + SIGPIPE, as a shell tool killed by it
 
         wrapper.__signature__ = shown
         return task(*args, help={**env_help, **(help or {})}, **kwargs)(wrapper)
