@@ -9,10 +9,13 @@ from pathlib import Path
 
 # Runtime state (per-environment locks, emulator pid/log) goes to a temporary directory, never into the
 # checkout. Set before any tmkit module is imported (tmkit.paths reads TM_STATE_DIR once); `inv` run in a
-# subprocess inherits it. pytest-xdist workers inherit the controller's directory.
+# subprocess inherits it. Each pytest-xdist worker gets its own subdirectory of the controller's, so two
+# workers never contend for one environment's lock.
 _OWN_STATE_DIR = None if os.environ.get("TM_STATE_DIR") else tempfile.mkdtemp(prefix="tmkit-test-state-")
 if _OWN_STATE_DIR:
     os.environ["TM_STATE_DIR"] = _OWN_STATE_DIR
+if os.environ.get("PYTEST_XDIST_WORKER") and not os.environ["TM_STATE_DIR"].endswith(os.environ["PYTEST_XDIST_WORKER"]):
+    os.environ["TM_STATE_DIR"] = os.path.join(os.environ["TM_STATE_DIR"], os.environ["PYTEST_XDIST_WORKER"])
 
 import pytest  # noqa: E402
 
