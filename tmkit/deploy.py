@@ -59,10 +59,19 @@ def prepare(cfg: EnvConfig) -> list[lifecycle.Check]:
 
 
 def bootstrap(c, cfg: EnvConfig) -> None:
-    """Create the CDK bootstrap stack (asset bucket, roles) in the environment's account and region."""
+    """The CDK bootstrap stack (asset bucket, roles), then the account stack (API Gateway's logging role, once per
+    account and region: infra/account_stack.py) in the environment's account and region."""
     prepare(cfg)
     account = aws.caller_account(cfg)
     cdk.run(c, "bootstrap", f"aws://{account}/{cfg.region}", cfg=cfg)
+    args = [cfg.account_stack_id, "--require-approval", "never", "--progress", "events"]
+    args += ["--method=direct"] if cfg.is_local else []
+    result = cdk.run(c, "deploy", *args, cfg=cfg, warn=True)
+    if result.failed:
+        raise ToolkitError(
+            f"deploy of the account stack {cfg.account_stack_name} ({cfg.region}) failed (see the messages above). "
+            f"Fix the cause and rerun `inv bootstrap --env {cfg.name}`."
+        )
 
 
 def diff(c, cfg: EnvConfig, *, fail: bool = False) -> int:
