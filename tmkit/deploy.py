@@ -58,15 +58,16 @@ def prepare(cfg: EnvConfig) -> list[lifecycle.Check]:
     return checks
 
 
-def bootstrap(c, cfg: EnvConfig) -> None:
+def bootstrap(c, cfg: EnvConfig, *, assembly: Path | None = None) -> None:
     """The CDK bootstrap stack (asset bucket, roles), then the account stack (API Gateway's logging role, once per
-    account and region: infra/account_stack.py) in the environment's account and region."""
+    account and region: infra/account_stack.py) in the environment's account and region. ``assembly``: deploy
+    the account stack from this already synthesized cloud assembly."""
     prepare(cfg)
     account = aws.caller_account(cfg)
     cdk.run(c, "bootstrap", f"aws://{account}/{cfg.region}", cfg=cfg)
     args = [cfg.account_stack_id, "--require-approval", "never", "--progress", "events"]
     args += ["--method=direct"] if cfg.is_local else []
-    result = cdk.run(c, "deploy", *args, cfg=cfg, warn=True)
+    result = cdk.run(c, "deploy", *args, cfg=cfg, app=assembly, warn=True)
     if result.failed:
         raise ToolkitError(
             f"deploy of the account stack {cfg.account_stack_name} ({cfg.region}) failed (see the messages above). "
@@ -109,7 +110,7 @@ def _synth_one(c, cfg: EnvConfig) -> Path:
 
 
 def deploy(c, cfg: EnvConfig, *, hotswap: bool = False, yes: bool = False, allow_replace: Iterable[str] = ()) -> None:
-    """Bootstrap when needed, synth, stop at the stateful-resource guard, show the diff and ask on a protected
+    """Synth, stop at the stateful-resource guard, bootstrap when needed, show the diff and ask on a protected
     env, deploy exactly the checked assembly; a failure names the resources."""
     if hotswap and cfg.protected:
         raise ToolkitError(
@@ -118,11 +119,11 @@ def deploy(c, cfg: EnvConfig, *, hotswap: bool = False, yes: bool = False, allow
         )
     with lifecycle.env_lock(cfg):
         checks = prepare(cfg)
+        assembly = _synth_one(c, cfg)
+        guard.enforce(cfg, guard.stateful_changes(cfg, assembly), allow_replace, say=say)  # before any change
         if not next(ch for ch in checks if ch.name == "bootstrap").ok:
             say(f"'{cfg.name}' ({cfg.region}) is not bootstrapped yet: bootstrapping first")
-            bootstrap(c, cfg)
-        assembly = _synth_one(c, cfg)
-        guard.enforce(cfg, guard.stateful_changes(cfg, assembly), allow_replace, say=say)
+            bootstrap(c, cfg, assembly=assembly)
         if cfg.protected:
             cdk.run(c, "diff", cfg.stack_name, cfg=cfg, app=assembly, warn=True)
             if not yes:

@@ -82,9 +82,11 @@ def test_deploy_bootstraps_when_missing(no_aws, monkeypatch):
     c = ctx(Result())
     stack.deploy(c, env="local")
     cmds = commands(c)
-    assert " bootstrap " in cmds[0] and cmds[0].endswith("aws://123456789012/us-east-1")
-    assert " deploy " in cmds[1] and "TimeManagement-account-us-east-1" in cmds[1]  # the account stack
-    assert " synth " in cmds[2] and " deploy " in cmds[3] and "TimeManagement-local " in cmds[3]
+    assert " synth " in cmds[0]  # synthesized and checked by the guard before anything changes
+    assert " bootstrap " in cmds[1] and cmds[1].endswith("aws://123456789012/us-east-1")
+    assert " deploy " in cmds[2] and "TimeManagement-account-us-east-1" in cmds[2]  # the account stack
+    assert "--app cdk.out/local" in cmds[2]  # from the checked assembly
+    assert " deploy " in cmds[3] and "TimeManagement-local " in cmds[3]
 
 
 def test_bootstrap_deploys_the_account_stack_after_the_cdk_bootstrap(no_aws, monkeypatch):
