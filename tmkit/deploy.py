@@ -58,6 +58,13 @@ def prepare(cfg: EnvConfig) -> list[lifecycle.Check]:
     return checks
 
 
+def _deploy_args(cfg: EnvConfig, stack: str) -> list[str]:
+    """``cdk deploy`` of one stack without prompts; direct on the emulator (moto runs change sets out of order)."""
+    return [stack, "--require-approval", "never", "--progress", "events"] + (
+        ["--method=direct"] if cfg.is_local else []
+    )
+
+
 def bootstrap(c, cfg: EnvConfig, *, assembly: Path | None = None) -> None:
     """The CDK bootstrap stack (asset bucket, roles), then the account stack (API Gateway's logging role, once per
     account and region: infra/account_stack.py) in the environment's account and region. ``assembly``: deploy
@@ -65,9 +72,7 @@ def bootstrap(c, cfg: EnvConfig, *, assembly: Path | None = None) -> None:
     prepare(cfg)
     account = aws.caller_account(cfg)
     cdk.run(c, "bootstrap", f"aws://{account}/{cfg.region}", cfg=cfg)
-    args = [cfg.account_stack_id, "--require-approval", "never", "--progress", "events"]
-    args += ["--method=direct"] if cfg.is_local else []
-    result = cdk.run(c, "deploy", *args, cfg=cfg, app=assembly, warn=True)
+    result = cdk.run(c, "deploy", *_deploy_args(cfg, cfg.account_stack_id), cfg=cfg, app=assembly, warn=True)
     if result.failed:
         raise ToolkitError(
             f"deploy of the account stack {cfg.account_stack_name} ({cfg.region}) failed (see the messages above). "
@@ -130,9 +135,7 @@ def deploy(c, cfg: EnvConfig, *, hotswap: bool = False, yes: bool = False, allow
                 confirm(
                     f"Deploy the changes above to {cfg.stack_name}?", how_to_skip="Pass --yes to deploy without asking."
                 )
-        args = [cfg.stack_name, "--require-approval", "never", "--progress", "events"]
-        args += ["--method=direct"] if cfg.is_local else []
-        args += ["--hotswap"] if hotswap else []
+        args = _deploy_args(cfg, cfg.stack_name) + (["--hotswap"] if hotswap else [])
         result = cdk.run(c, "deploy", *args, cfg=cfg, app=assembly, warn=True)
         if result.failed:
             report = lifecycle.failure_report(cfg)
