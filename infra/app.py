@@ -13,6 +13,7 @@ import sys
 import aws_cdk as cdk
 
 from infra import nag
+from infra.account_stack import AccountStack
 from infra.deploy_role import DeployRoleStack
 from infra.stack import TimeManagementStack
 from tmkit.config import available_envs, load_env, read_dotenv_environment
@@ -29,13 +30,16 @@ def selected_envs(app: cdk.App) -> list[str]:
 
 
 def build(app: cdk.App, env_names: list[str] | None = None) -> list[TimeManagementStack]:
-    """Add one stack per environment to ``app`` and register cdk-nag with the acknowledgements."""
+    """Add one stack per environment, and one account stack per project and region of those environments
+    (infra/account_stack.py, deployed by `inv bootstrap`), to ``app``; register cdk-nag with the acknowledgements."""
     names = env_names if env_names is not None else selected_envs(app)
     if not names:
         raise ToolkitError("no environment to synthesize: add an envs/<name>.toml file or pass -c env=NAME.")
     layer = require_layer()
-    stacks = [TimeManagementStack(app, load_env(n), layer_dir=layer) for n in names]
-    nag.check(app, stacks)
+    configs = [load_env(n) for n in names]
+    stacks = [TimeManagementStack(app, cfg, layer_dir=layer) for cfg in configs]
+    accounts = {cfg.account_stack_id: cfg for cfg in configs}
+    nag.check(app, stacks, [AccountStack(app, cfg) for cfg in accounts.values()])
     return stacks
 
 

@@ -42,13 +42,11 @@ REASONS = {
     "AwsSolutions-DDB3": "Point-in-time recovery is enabled for prod only: dev/QA data can be recreated, PITR costs "
     "(docs/decisions.md, Point-in-time recovery in prod only).",
     "AwsSolutions-IAM5[logs]": "API Gateway's logging role is account-wide per region and shared by every "
-    "environment (the last deployed stack sets it), so it must write to any log group "
+    "environment (infra/account_stack.py), so it must write to any log group "
     "API Gateway creates in this region. No action is wildcarded.",
     "@aws-cdk/aws-cloudfront-origins:listBucketSecurityRisk": "ListBucket lets S3 answer a missing asset with 404 "
     "(not 403); the risk the warning names (listing the bucket through '/') is closed by default_root_object "
     "and the SPA function, which rewrite '/' to /index.html.",
-    "CloudFormation-Validate::W9003": "The budget amount is written as a string on purpose (the offline emulator "
-    "rejects numbers); CloudFormation converts it.",
 }
 
 
@@ -70,23 +68,26 @@ def acknowledge(stack) -> None:
     for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
         _ack(health, _nag(rule), rule)
     _ack(stack.api.rest_api.deployment_stage, _nag("AwsSolutions-APIG3"), "AwsSolutions-APIG3")
-    account = "<AWS::AccountId>" if cdk.Token.is_unresolved(stack.account) else stack.account
-    logs_arn = f"arn:<AWS::Partition>:logs:{stack.region}:{account}:log-group:*"
-    cw_role = stack.api.node.try_find_child("CloudWatchRole")  # absent in a preview (infra/components/api.py)
-    if cw_role is not None:
-        _ack(cw_role, _nag(f"AwsSolutions-IAM5[Resource::{logs_arn}]"), "AwsSolutions-IAM5[logs]")
     _ack(stack.hosting.bucket, _nag("AwsSolutions-S1"), "AwsSolutions-S1")
     for rule in ("AwsSolutions-CFR1", "AwsSolutions-CFR2", "AwsSolutions-CFR3", "AwsSolutions-CFR4"):
         _ack(stack.hosting.distribution, _nag(rule), rule)
     if not stack.cfg.pitr:
         _ack(stack.data.table, _nag("AwsSolutions-DDB3"), "AwsSolutions-DDB3")
-    _ack(stack.cost.budget, "CloudFormation-Validate::W9003")
     rule = "@aws-cdk/aws-cloudfront-origins:listBucketSecurityRisk"
     cdk.Annotations.of(stack.hosting.distribution).acknowledge_warning(rule, REASONS[rule])
 
 
-def check(app: cdk.App, stacks) -> None:
+def acknowledge_account(stack) -> None:
+    """Acknowledge the accepted findings of one AccountStack (infra/account_stack.py)."""
+    account = "<AWS::AccountId>" if cdk.Token.is_unresolved(stack.account) else stack.account
+    logs_arn = f"arn:<AWS::Partition>:logs:{stack.region}:{account}:log-group:*"
+    _ack(stack.cloudwatch_role, _nag(f"AwsSolutions-IAM5[Resource::{logs_arn}]"), "AwsSolutions-IAM5[logs]")
+
+
+def check(app: cdk.App, stacks, account_stacks=()) -> None:
     """Register the AwsSolutions pack on the app and the acknowledgements on each stack."""
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     for stack in stacks:
         acknowledge(stack)
+    for stack in account_stacks:
+        acknowledge_account(stack)

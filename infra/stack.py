@@ -63,7 +63,6 @@ class TimeManagementStack(cdk.Stack):
             secret_max_age_seconds=cfg.secret_cache_seconds,
             log_retention_days=cfg.log_retention_days,
             removal_policy=removal,
-            account_logging=not cfg.is_preview,
         )
         self.hosting = FrontendHosting(
             self,

@@ -182,6 +182,16 @@ class EnvConfig(_Strict):
         return naming.stack_name(self.project, self.name)
 
     @property
+    def account_stack_name(self) -> str:
+        """The per account and region stack (infra/account_stack.py) that `inv bootstrap` deploys."""
+        return f"{self.project}-account"
+
+    @property
+    def account_stack_id(self) -> str:
+        """Its id in the CDK app (one per project and region; the CLI selects it by this id)."""
+        return f"{self.account_stack_name}-{self.region}"
+
+    @property
     def table_name(self) -> str:
         return naming.table_name(self.stack_name)
 

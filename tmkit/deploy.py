@@ -58,11 +58,26 @@ def prepare(cfg: EnvConfig) -> list[lifecycle.Check]:
     return checks
 
 
-def bootstrap(c, cfg: EnvConfig) -> None:
-    """Create the CDK bootstrap stack (asset bucket, roles) in the environment's account and region."""
+def _deploy_args(cfg: EnvConfig, stack: str) -> list[str]:
+    """``cdk deploy`` of one stack without prompts; direct on the emulator (moto runs change sets out of order)."""
+    return [stack, "--require-approval", "never", "--progress", "events"] + (
+        ["--method=direct"] if cfg.is_local else []
+    )
+
+
+def bootstrap(c, cfg: EnvConfig, *, assembly: Path | None = None) -> None:
+    """The CDK bootstrap stack (asset bucket, roles), then the account stack (API Gateway's logging role, once per
+    account and region: infra/account_stack.py) in the environment's account and region. ``assembly``: deploy
+    the account stack from this already synthesized cloud assembly."""
     prepare(cfg)
     account = aws.caller_account(cfg)
     cdk.run(c, "bootstrap", f"aws://{account}/{cfg.region}", cfg=cfg)
+    result = cdk.run(c, "deploy", *_deploy_args(cfg, cfg.account_stack_id), cfg=cfg, app=assembly, warn=True)
+    if result.failed:
+        raise ToolkitError(
+            f"deploy of the account stack {cfg.account_stack_name} ({cfg.region}) failed (see the messages above). "
+            f"Fix the cause and rerun `inv bootstrap --env {cfg.name}`."
+        )
 
 
 def diff(c, cfg: EnvConfig, *, fail: bool = False) -> int:
@@ -100,7 +115,7 @@ def _synth_one(c, cfg: EnvConfig) -> Path:
 
 
 def deploy(c, cfg: EnvConfig, *, hotswap: bool = False, yes: bool = False, allow_replace: Iterable[str] = ()) -> None:
-    """Bootstrap when needed, synth, stop at the stateful-resource guard, show the diff and ask on a protected
+    """Synth, stop at the stateful-resource guard, bootstrap when needed, show the diff and ask on a protected
     env, deploy exactly the checked assembly; a failure names the resources."""
     if hotswap and cfg.protected:
         raise ToolkitError(
@@ -109,20 +124,18 @@ def deploy(c, cfg: EnvConfig, *, hotswap: bool = False, yes: bool = False, allow
         )
     with lifecycle.env_lock(cfg):
         checks = prepare(cfg)
+        assembly = _synth_one(c, cfg)
+        guard.enforce(cfg, guard.stateful_changes(cfg, assembly), allow_replace, say=say)  # before any change
         if not next(ch for ch in checks if ch.name == "bootstrap").ok:
             say(f"'{cfg.name}' ({cfg.region}) is not bootstrapped yet: bootstrapping first")
-            bootstrap(c, cfg)
-        assembly = _synth_one(c, cfg)
-        guard.enforce(cfg, guard.stateful_changes(cfg, assembly), allow_replace, say=say)
+            bootstrap(c, cfg, assembly=assembly)
         if cfg.protected:
             cdk.run(c, "diff", cfg.stack_name, cfg=cfg, app=assembly, warn=True)
             if not yes:
                 confirm(
                     f"Deploy the changes above to {cfg.stack_name}?", how_to_skip="Pass --yes to deploy without asking."
                 )
-        args = [cfg.stack_name, "--require-approval", "never", "--progress", "events"]
-        args += ["--method=direct"] if cfg.is_local else []
-        args += ["--hotswap"] if hotswap else []
+        args = _deploy_args(cfg, cfg.stack_name) + (["--hotswap"] if hotswap else [])
         result = cdk.run(c, "deploy", *args, cfg=cfg, app=assembly, warn=True)
         if result.failed:
             report = lifecycle.failure_report(cfg)

@@ -32,13 +32,15 @@ def not_deployed(cfg: EnvConfig) -> ToolkitError:
     return ToolkitError(f"stack {cfg.stack_name} is not deployed: run `inv deploy --env {cfg.name}` first.")
 
 
-def describe_stack(cfg: EnvConfig) -> dict | None:
-    """The stack's DescribeStacks entry, or None when it does not exist."""
+def describe_stack(cfg: EnvConfig, stack_name: str | None = None) -> dict | None:
+    """The DescribeStacks entry of the environment's stack (or of ``stack_name`` in its account and region),
+    or None when it does not exist."""
     from botocore.exceptions import ClientError
 
-    with aws_errors(cfg, f"reading stack {cfg.stack_name}"):
+    stack_name = stack_name or cfg.stack_name
+    with aws_errors(cfg, f"reading stack {stack_name}"):
         try:
-            stacks = client(cfg, "cloudformation").describe_stacks(StackName=cfg.stack_name)["Stacks"]
+            stacks = client(cfg, "cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
         except ClientError as exc:
             if "does not exist" in str(exc):
                 return None

@@ -261,14 +261,15 @@ def marker(cfg: EnvConfig) -> dict[str, str]:
     return {MARKER_VAR: json.dumps({"name": cfg.name, "tags": dict(cfg.extra_tags)}, sort_keys=True)}
 
 
-def require_base_deployed(base: EnvConfig) -> None:
-    """A preview uses its base's region-wide API Gateway logging role (infra/components/api.py)."""
+def require_account_stack(base: EnvConfig) -> None:
+    """A preview's API stage logs through the region's API Gateway logging role, which the account stack sets
+    (infra/account_stack.py); a preview never sets it. Real API Gateway refuses a logging stage without it."""
     from tmkit.outputs import describe_stack
 
-    if describe_stack(base) is None:
+    if describe_stack(base, base.account_stack_name) is None:
         raise ToolkitError(
-            f"environment '{base.name}' is not deployed, and its previews need it (they use its account-wide "
-            f"API Gateway logging role). Deploy it first: `inv deploy --env {base.name}`."
+            f"the account stack {base.account_stack_name} is not deployed in {base.region}, and previews need it "
+            f"(it sets API Gateway's logging role). Deploy it first: `inv bootstrap --env {base.name}`."
         )
 
 

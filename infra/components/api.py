@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
@@ -59,10 +59,7 @@ class Api(Construct):
         secret_max_age_seconds: int,
         log_retention_days: int,
         removal_policy: RemovalPolicy,
-        account_logging: bool = True,
     ) -> None:
-        """``account_logging``: set the region's API Gateway logging role (off for a preview, which relies on its
-        base's; see docs/environments.md, "Previews")."""
         super().__init__(scope, id)
         region = Stack.of(self).region
 
@@ -191,48 +188,8 @@ class Api(Construct):
         self.function.node.default_child.add_metadata("cfn-lint", {"config": {"ignore_checks": ["W3005"]}})
 
         # ---- REST API --------------------------------------------------------------------
-        # API Gateway writes logs through one account-wide (per region) role. Every environment's
-        # stack sets it to its own role, so the role is retained: destroying one environment must
-        # not break logging for the others. A preview sets none (it would leave a retained role behind
-        # each time): it uses its base's, which `inv preview.deploy` requires to be deployed.
-        deps = []
-        if account_logging:
-            cw_role = iam.Role(
-                self,
-                "CloudWatchRole",
-                assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
-                description="API Gateway account logging role (shared by every environment in this region)",
-                inline_policies={
-                    "PushLogs": iam.PolicyDocument(
-                        statements=[
-                            iam.PolicyStatement(
-                                actions=[
-                                    "logs:CreateLogGroup",
-                                    "logs:CreateLogStream",
-                                    "logs:DescribeLogGroups",
-                                    "logs:DescribeLogStreams",
-                                    "logs:PutLogEvents",
-                                    "logs:GetLogEvents",
-                                    "logs:FilterLogEvents",
-                                ],
-                                resources=[
-                                    Stack.of(self).format_arn(
-                                        service="logs",
-                                        resource="log-group",
-                                        resource_name="*",
-                                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                                    )
-                                ],
-                            )
-                        ]
-                    )
-                },
-            )
-            cw_role.apply_removal_policy(RemovalPolicy.RETAIN)
-            account = apigw.CfnAccount(self, "Account", cloud_watch_role_arn=cw_role.role_arn)
-            account.apply_removal_policy(RemovalPolicy.RETAIN)
-            deps.append(account)
-
+        # API Gateway logs through one account-wide (per region) role: set by the account stack that
+        # `inv bootstrap` deploys (infra/account_stack.py), never by an environment's stack.
         self.access_logs = _log_group(self, "AccessLogs", log_retention_days)
         self.rest_api = apigw.RestApi(
             self,
@@ -268,7 +225,7 @@ class Api(Construct):
             log_retention_days,
             log_group_name=f"API-Gateway-Execution-Logs_{self.rest_api.rest_api_id}/{STAGE}",
         )
-        self.rest_api.deployment_stage.node.add_dependency(*deps, execution_logs)
+        self.rest_api.deployment_stage.node.add_dependency(execution_logs)
 
         validator = self.rest_api.add_request_validator(
             "RequestValidator", validate_request_body=True, validate_request_parameters=True

@@ -104,6 +104,10 @@ def test_bootstrap(world):
     assert "bootstrap" in proc.stderr.lower()
     param = aws(cfgs["e2ea"], "ssm").get_parameter(Name="/cdk-bootstrap/hnb659fds/version")["Parameter"]["Value"]
     assert int(param) >= 6
+    # the per account and region stack: API Gateway's logging role, owned by no environment
+    account = aws(cfgs["e2ea"], "cloudformation").describe_stacks(StackName="TimeManagement-account")["Stacks"][0]
+    role = next(o["OutputValue"] for o in account["Outputs"] if o["OutputKey"] == "ApiGatewayCloudWatchRoleArn")
+    assert aws(cfgs["e2ea"], "apigateway").get_account()["cloudwatchRoleArn"] == role
 
 
 def test_two_environments_deploy_in_parallel(world):
@@ -286,6 +290,8 @@ def test_destroy_leaves_nothing(world):
     assert not [s for s in secrets if s.startswith("TimeManagement-e2eb/")]
     stacks = aws(cfg, "cloudformation").list_stacks()["StackSummaries"]
     assert all(s["StackStatus"] == "DELETE_COMPLETE" for s in stacks if s["StackName"] == "TimeManagement-e2eb")
+    roles = [r["RoleName"] for r in aws(cfg, "iam").list_roles()["Roles"]]
+    assert not [r for r in roles if r.startswith("TimeManagement-e2eb")]  # no role retained by the stack
     # the other environment was not touched
     assert outputs(cli, "e2ea")["TableName"] == "TimeManagement-e2ea-data"
 

@@ -55,7 +55,7 @@ def test_unacknowledged_without_report_is_empty(tmp_path):
 def test_cfn_lint_clean(assembly):
     outdir, _ = assembly
     templates = sorted(outdir.glob("*.template.json"))
-    assert len(templates) == len(ENV_NAMES)
+    assert len(templates) == len(ENV_NAMES) + 1  # and the one account stack (every env file is in us-east-1)
     cfn_lint = Path(PYTHON).parent / "cfn-lint"
     # strict E3012: a value of the wrong type (a string where CloudFormation documents a number) fails too
     args = [str(cfn_lint), *map(str, templates), "--configure-rule", "E3012:strict=true"]
@@ -98,6 +98,9 @@ def run_app(outdir, *, environment=None, context=None, dotenv_root=None, seed="0
     return subprocess.run([PYTHON, "-m", "infra.app"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
 
 
+ACCOUNT = "TimeManagement-account-us-east-1"  # the per account and region stack (infra/account_stack.py)
+
+
 def synthesized(outdir) -> list[str]:
     return sorted(p.name.removesuffix(".template.json") for p in outdir.glob("*.template.json"))
 
@@ -119,19 +122,20 @@ def test_no_selection_synthesizes_every_non_local_env(layer, tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     from tmkit.config import load_env
 
-    assert synthesized(tmp_path) == sorted(f"TimeManagement-{n}" for n in ENV_NAMES if not load_env(n).is_local)
+    expected = [f"TimeManagement-{n}" for n in ENV_NAMES if not load_env(n).is_local] + [ACCOUNT]
+    assert synthesized(tmp_path) == sorted(expected)
 
 
 def test_environment_variable_selects_one_env(layer, tmp_path):
     proc = run_app(tmp_path, environment="qa")
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert synthesized(tmp_path) == ["TimeManagement-qa"]
+    assert synthesized(tmp_path) == sorted(["TimeManagement-qa", ACCOUNT])
 
 
 def test_context_wins_over_environment_variable(layer, tmp_path):
     proc = run_app(tmp_path, environment="qa", context={"env": "local"})
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert synthesized(tmp_path) == ["TimeManagement-local"]
+    assert synthesized(tmp_path) == sorted(["TimeManagement-local", ACCOUNT])
 
 
 def test_unknown_environment_is_a_clean_error(layer, tmp_path):

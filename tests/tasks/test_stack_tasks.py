@@ -84,7 +84,23 @@ def test_deploy_bootstraps_when_missing(no_aws, monkeypatch):
     c = ctx(Result())
     stack.deploy(c, env="local")
     cmds = commands(c)
-    assert " bootstrap " in cmds[0] and cmds[0].endswith("aws://123456789012/us-east-1") and " deploy " in cmds[2]
+    assert " synth " in cmds[0]  # synthesized and checked by the guard before anything changes
+    assert " bootstrap " in cmds[1] and cmds[1].endswith("aws://123456789012/us-east-1")
+    assert " deploy " in cmds[2] and "TimeManagement-account-us-east-1" in cmds[2]  # the account stack
+    assert "--app cdk.out/local" in cmds[2]  # from the checked assembly
+    assert " deploy " in cmds[3] and "TimeManagement-local " in cmds[3]
+
+
+def test_bootstrap_deploys_the_account_stack_after_the_cdk_bootstrap(no_aws, monkeypatch):
+    monkeypatch.setattr("tmkit.aws.caller_account", lambda cfg: "123456789012")
+    c = ctx(Result())
+    stack.bootstrap(c, env="dev")
+    boot, account = commands(c)
+    assert " bootstrap " in boot and " deploy " in account and "TimeManagement-account-us-east-1" in account
+    assert "--require-approval never" in account and "--method=direct" not in account
+    with pytest.raises(Exit) as err:
+        stack.bootstrap(ctx(Result(), Result(exited=1)), env="dev")
+    assert "account stack TimeManagement-account (us-east-1) failed" in err.value.message
 
 
 def test_prod_deploy_without_yes_and_without_terminal_changes_nothing(no_aws, monkeypatch):

@@ -42,7 +42,7 @@ def deploy(c, env=None, name=None, ttl_hours=None, secrets_from=None):
     base = load(env)
     cfg = preview.prepare(base, name or "", ttl_hours)
     source = load(secrets_from) if secrets_from else None
-    preview.require_base_deployed(base)
+    preview.require_account_stack(base)
     say(f"deploying preview {cfg.name} of {base.name} (expires {dict(cfg.extra_tags)[preview.TAG_EXPIRES]})")
     with preview.creating(cfg):
         _deploy_stack(c, cfg)
