@@ -4,7 +4,9 @@ Both are in the "local" collection (tmkit/tasks/local.py). The work is in tmkit/
 and tmkit/local_users.py (the user).
 """
 
+from tmkit.errors import ToolkitError
 from tmkit.tasks._base import load, tm_task
+from tmkit.ui import data, say
 
 ENV_LOCAL = "emulator-backed environment (envs/NAME.toml with [emulator]); default: local"
 
@@ -37,9 +39,7 @@ def serve(c, env="local", port="8080", host="127.0.0.1"):
 )
 def user(c, email, env="local", password_file=None, generate=False):
     """Create (or reset) a confirmed user with a permanent password in the emulator's user pool."""
-    from tmkit.errors import ToolkitError
     from tmkit.local_users import check_target, create_user, generate_password, read_password
-    from tmkit.ui import data, say
 
     if generate and password_file:
         raise ToolkitError("--generate and --password-file exclude each other: choose one.")

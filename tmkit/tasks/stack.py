@@ -3,8 +3,9 @@
 The work is in ``tmkit.deploy``; these bodies parse flags, call it and print.
 """
 
+from tmkit.tasks import outputs
 from tmkit.tasks._base import load, tm_task
-from tmkit.ui import say
+from tmkit.ui import say, table
 
 
 @tm_task(help={"env": "synthesize only this environment (default: every non-local environment)"})
@@ -43,11 +44,10 @@ def diff(c, env=None, fail=False):
 def deploy(c, env=None, hotswap=False, yes=False, allow_replace=None):
     """Deploy the environment's stack (bootstraps first when needed) and print its outputs."""
     from tmkit import deploy as stack_ops
-    from tmkit.tasks.outputs import show
 
     cfg = load(env)
     stack_ops.deploy(c, cfg, hotswap=hotswap, yes=yes, allow_replace=allow_replace or ())
-    show(c, env=cfg.name)
+    outputs.show(c, env=cfg.name)
 
 
 @tm_task(
@@ -74,7 +74,6 @@ def destroy(c, env=None, yes=False, force=False):
 def doctor(c, env=None):
     """Check the toolchain, credentials, account and bootstrap for an environment."""
     from tmkit import lifecycle
-    from tmkit.ui import table
 
     cfg = load(env)
     checks = lifecycle.preflight(cfg)
