@@ -33,6 +33,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from infra.stack import bucket_name  # the environments' own naming, one place
+from tmkit import naming
 from tmkit.config import load_env
 from tmkit.errors import ToolkitError
 from tmkit.lifecycle import BOOTSTRAP_PARAM
@@ -179,6 +180,7 @@ class DeployRoleStack(cdk.Stack):
             ),
         ):
             self.deploy_role.add_to_policy(statement)
+        preview_reasons = self._allow_previews([c for c in configs if c.preview is not None])
 
         self.diff_role = iam.Role(
             self,
@@ -224,8 +226,76 @@ class DeployRoleStack(cdk.Stack):
                 },
                 distributions: "CloudFront distribution ids exist only after the stacks are deployed; the invalidation "
                 "actions are the only CloudFront actions granted.",
+                **preview_reasons,
             }
         )
+
+    def _allow_previews(self, bases: list) -> dict[str, str]:
+        """What `inv preview.deploy/destroy/gc` of ``bases`` need beyond the CDK roles (docs/environments.md,
+        "Previews"): find the previews (DescribeStacks of every stack, read-only), read their stacks, publish to
+        and empty their buckets, purge their secrets. Returns the resource wildcards with their reasons."""
+        if not bases:
+            return {}
+        reasons: dict[str, str] = {
+            "*": "Previews are found by their tags (tmkit/preview.py): DescribeStacks without a stack name, which "
+            "IAM allows only on every stack; it reads, never changes."
+        }
+        stacks, buckets, secrets = [], [], []
+        for c in bases:
+            head = f"{c.project.lower()}-{c.name}-"
+            longest = naming.bucket_name(c.project, f"{c.name}-{'x' * naming.SLUG_MAX}", "123456789012", c.region)
+            if not longest.startswith(head):  # the bucket wildcard below must cover every preview's bucket
+                raise ToolkitError(
+                    f"the previews of '{c.name}' get bucket names that do not start with {head!r} ({longest}): "
+                    f"shorten the project or environment name (envs/{c.name}.toml) to give the deploy role previews."
+                )
+            stacks.append(
+                self.format_arn(
+                    service="cloudformation", region=c.region, resource="stack", resource_name=f"{c.stack_name}-*/*"
+                )
+            )
+            buckets.append(f"arn:{self.partition}:s3:::{head}*")
+            secrets.append(
+                self.format_arn(
+                    service="secretsmanager",
+                    region=c.region,
+                    resource="secret",
+                    resource_name=f"{c.stack_name}-*",
+                    arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                )
+            )
+            reasons.update(
+                {
+                    stacks[-1]: f"The stacks of the previews of '{c.name}' (TimeManagement-{c.name}-<slug>): names "
+                    "chosen per pull request, ids assigned by CloudFormation.",
+                    buckets[-1]: f"The frontend buckets of the previews of '{c.name}' (named per pull request).",
+                    f"{buckets[-1]}/*": f"Publishing to and emptying the buckets of the previews of '{c.name}'.",
+                    secrets[-1]: f"Purging the secrets of a destroyed preview of '{c.name}' (named per pull request).",
+                }
+            )
+        for statement in (
+            iam.PolicyStatement(sid="FindPreviews", actions=["cloudformation:DescribeStacks"], resources=["*"]),
+            iam.PolicyStatement(
+                sid="ReadPreviewStacks",
+                actions=["cloudformation:DescribeStackEvents", "cloudformation:GetTemplate"],
+                resources=stacks,
+            ),
+            iam.PolicyStatement(
+                sid="ListPreviewBuckets", actions=["s3:ListBucket", "s3:ListBucketVersions"], resources=buckets
+            ),
+            iam.PolicyStatement(
+                sid="PublishAndEmptyPreviews",
+                actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
+                resources=[f"{b}/*" for b in buckets],
+            ),
+            iam.PolicyStatement(
+                sid="PurgePreviewSecrets",
+                actions=["secretsmanager:DescribeSecret", "secretsmanager:DeleteSecret"],
+                resources=secrets,
+            ),
+        ):
+            self.deploy_role.add_to_policy(statement)
+        return reasons
 
     def _acknowledge(self, reasons: dict[str, str], role: iam.Role | None = None) -> None:
         """A role's resource wildcards (cdk-nag AwsSolutions-IAM5), each on its policy with its reason."""

@@ -111,7 +111,7 @@ def test_deploy_role_has_exactly_the_permissions_a_deploy_and_publish_need(templ
     buckets = {f"arn:${{AWS::Partition}}:s3:::timemanagement-{e}-frontend-{ACCOUNT}-{REGION}" for e in ENVS}
     stacks = {arn("cloudformation", f"stack/TimeManagement-{e}/*") for e in ENVS}
     distributions = {f"arn:${{AWS::Partition}}:cloudfront::{ACCOUNT}:distribution/*"}
-    assert grants(template, "DeployRole") == {
+    expected = {
         # CloudFormation changes resources through the bootstrap roles; the CLI only assumes them.
         "sts:AssumeRole": {cdk_role.replace("KIND", k) for k in ("deploy", "file-publishing", "lookup")},
         "ssm:GetParameter": {arn("ssm", "parameter/cdk-bootstrap/hnb659fds/version")},
@@ -126,6 +126,38 @@ def test_deploy_role_has_exactly_the_permissions_a_deploy_and_publish_need(templ
         "cloudfront:GetInvalidation": distributions,
         "cloudfront:ListInvalidations": distributions,
     }
+    for action, arns in previews("dev").items():  # envs/dev.toml has a [preview] table; qa and prod do not
+        expected[action] = expected.get(action, set()) | arns  # (the sets above are shared between actions)
+    assert grants(template, "DeployRole") == expected
+
+
+def previews(base: str) -> dict[str, set[str]]:
+    """What the previews of ``base`` add to the DeployRole (docs/environments.md, "Previews")."""
+    stacks = {arn("cloudformation", f"stack/TimeManagement-{base}-*/*")}
+    buckets = {f"arn:${{AWS::Partition}}:s3:::timemanagement-{base}-*"}
+    objects = {f"{b}/*" for b in buckets}
+    secrets = {arn("secretsmanager", f"secret:TimeManagement-{base}-*")}
+    return {
+        "cloudformation:DescribeStacks": {"*"},
+        "cloudformation:DescribeStackEvents": stacks,
+        "cloudformation:GetTemplate": stacks,
+        "s3:ListBucket": buckets,
+        "s3:ListBucketVersions": buckets,
+        "s3:GetObject": objects,
+        "s3:PutObject": objects,
+        "s3:DeleteObject": objects,
+        "s3:DeleteObjectVersion": objects,
+        "secretsmanager:DescribeSecret": secrets,
+        "secretsmanager:DeleteSecret": secrets,
+    }
+
+
+def test_previews_add_only_their_own_wildcards():
+    without = grants(synth(environments=["qa"]), "DeployRole")
+    assert "secretsmanager:DeleteSecret" not in without and "*" not in set().union(*without.values())
+    with_dev = grants(synth(environments=["dev"]), "DeployRole")
+    for action, arns in previews("dev").items():
+        assert arns <= with_dev[action], action
 
 
 def test_diff_role_can_only_read(template):
@@ -253,6 +285,13 @@ def test_cdk_nag_acknowledgements_cover_only_the_resource_wildcards(tmp_path, mo
         [f"arn:<AWS::Partition>:cloudformation:{REGION}:<AWS::AccountId>:stack/TimeManagement-{e}/*" for e in ENVS]
         + [f"arn:<AWS::Partition>:s3:::timemanagement-{e}-frontend-<AWS::AccountId>-{REGION}/*" for e in ENVS]
         + ["arn:<AWS::Partition>:cloudfront::<AWS::AccountId>:distribution/*"]
+        + [  # the previews of dev (envs/dev.toml has a [preview] table)
+            "*",
+            f"arn:<AWS::Partition>:cloudformation:{REGION}:<AWS::AccountId>:stack/TimeManagement-dev-*/*",
+            "arn:<AWS::Partition>:s3:::timemanagement-dev-*",
+            "arn:<AWS::Partition>:s3:::timemanagement-dev-*/*",
+            f"arn:<AWS::Partition>:secretsmanager:{REGION}:<AWS::AccountId>:secret:TimeManagement-dev-*",
+        ]
     )
 
 
