@@ -173,9 +173,17 @@ def find_preview(name: str) -> EnvConfig:
         raise _unknown(name, f"{slug!r} is not a preview slug (lowercase letters, digits and single dashes)")
     marker = os.environ.get(MARKER_VAR)
     if marker:
-        spec = json.loads(marker)
-        if spec.get("name") == name:
-            return derive_preview(base, slug, spec["tags"])
+        try:
+            spec = json.loads(marker)
+            tags = spec["tags"] if spec.get("name") == name else None
+            tags = {str(k): str(v) for k, v in tags.items()} if tags is not None else None
+        except (ValueError, TypeError, KeyError, AttributeError):
+            raise ToolkitError(
+                f"{MARKER_VAR} in the environment is not what the toolkit sets for the CDK app (a JSON object with "
+                f"the preview's name and tags): unset it (`unset {MARKER_VAR}`) and retry."
+            ) from None
+        if tags is not None:
+            return derive_preview(base, slug, tags)
     stack = _describe(base, naming.stack_name(base.project, name))
     if stack is None or not _is_preview_of(base, stack, set(available_envs())):
         raise _unknown(name, f"there is no envs/{name}.toml and no deployed preview of '{base_name}' by that name")

@@ -171,6 +171,13 @@ def test_the_preview_being_deployed_loads_from_the_marker(envs):
         load_env("dev-pr-8")
 
 
+@pytest.mark.parametrize("value", ["{not json", "[]", '{"name": "dev-pr-8"}', '{"name": "dev-pr-8", "tags": 3}'])
+def test_a_malformed_marker_is_a_clear_error(envs, monkeypatch, value):
+    monkeypatch.setenv(preview.MARKER_VAR, value)
+    with pytest.raises(ToolkitError, match=f"{preview.MARKER_VAR} in the environment is not"):
+        load_env("dev-pr-8")
+
+
 def test_list_finds_previews_by_tags_and_name_prefix(envs):
     fake_preview("dev-a")
     fake_preview("dev-b", expires=NOW - timedelta(hours=1))
