@@ -30,10 +30,10 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 from tmkit import publish, site
+from tmkit.publish.html import loaded_urls
 
 TIMEOUT = 10.0  # seconds, every step of a request (connect, each read)
 DEADLINE_STEPS = 3  # a whole request (a slow trickle included) takes at most this many TIMEOUTs
@@ -41,7 +41,6 @@ MAX_BODY_BYTES = 8 * 1024 * 1024  # read no more of any answer
 MAX_REFERENCES = 100  # asset references of index.html checked; a Vite build has a handful
 DEEP_ROUTE = "/tasks/123"
 FOREIGN_ORIGIN = "https://verify-foreign-origin.example"
-ASSET_RELS = ("stylesheet", "modulepreload", "preload")
 PASS, FAIL, SKIP = "pass", "fail", "skip"
 LOCAL_NOTE = "skipped: the local server is plain HTTP on loopback (real CloudFront only)"
 
@@ -106,25 +105,11 @@ def _cut(conn: http.client.HTTPConnection) -> None:
 
 
 # ---- what the live index.html references ----------------------------------------------------------------
-class _References(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.found: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k.lower(): (v or "").strip() for k, v in attrs}
-        if tag == "script" and a.get("src"):
-            self.found.append(a["src"])
-        elif tag == "link" and a.get("href") and set(a.get("rel", "").lower().split()) & set(ASSET_RELS):
-            self.found.append(a["href"])
-
-
 def asset_references(html_text: str) -> list[str]:
-    """The script, stylesheet, modulepreload and preload URLs of an HTML page, in order, each once."""
-    parser = _References()
-    parser.feed(html_text)
-    parser.close()
-    return list(dict.fromkeys(parser.found))
+    """What an HTML page loads (tmkit/publish/html.py: scripts, stylesheets, preloads, icons, the manifest,
+    import-map targets), resolved against its ``<base href>``, in order, each once."""
+    urls, base = loaded_urls(html_text)
+    return list(dict.fromkeys(urljoin(base, u.strip()) if base else u.strip() for u in urls))
 
 
 def _same_ct(a: str, b: str) -> bool:

@@ -42,9 +42,9 @@ def test_all_checks_pass_lines_on_stderr_json_on_stdout(deployment, capsys):
     out, err = capsys.readouterr()
     found = json.loads(out)
     assert found["environment"] == "dev" and found["ok"] is True
-    assert {c["status"] for c in found["checks"]} == {"pass"} and len(found["checks"]) == 14
+    assert {c["status"] for c in found["checks"]} == {"pass"} and len(found["checks"]) == 15
     lines = [line for line in err.splitlines() if line.startswith(("PASS", "FAIL", "SKIP"))]
-    assert len(lines) == 14 and "all 14 checks passed for TimeManagement-dev" in err
+    assert len(lines) == 15 and "all 15 checks passed for TimeManagement-dev" in err
     assert ("GET", REAL.site + "/") in deployment.calls
 
 
@@ -59,7 +59,7 @@ def test_a_failing_check_exits_1_naming_it(deployment, capsys):
     with pytest.raises(Exit) as exc:
         verify(MockContext(), env="dev", json=True)
     assert exc.value.code == 1
-    assert "1 of 14 checks failed for TimeManagement-dev: asset /assets/index-C7hYw0Tt.css" in str(exc.value.message)
+    assert "1 of 15 checks failed for TimeManagement-dev: asset /assets/index-C7hYw0Tt.css" in str(exc.value.message)
     out, err = capsys.readouterr()
     assert json.loads(out)["ok"] is False  # the results are still printed
     assert "FAIL  asset /assets/index-C7hYw0Tt.css: 404" in err
@@ -89,4 +89,4 @@ def test_user_on_a_protected_env_asks_first_and_refuses_without_a_terminal(deplo
 def test_without_user_a_protected_env_is_checked_without_asking(deployment, monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", Pipe(""))
     verify(MockContext(), env="prod")
-    assert "all 14 checks passed for TimeManagement-prod" in capsys.readouterr().err
+    assert "all 15 checks passed for TimeManagement-prod" in capsys.readouterr().err

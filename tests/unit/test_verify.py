@@ -47,6 +47,7 @@ VITE_INDEX = """<!doctype html>
 </html>
 """
 ASSETS = [
+    "/favicon.svg",
     "/assets/index-B2xK9qLm.js",
     "/assets/vendor-Dq81PzZa.js",
     "/assets/index-C7hYw0Tt.css",
@@ -63,8 +64,13 @@ LOCAL = Target(
 )
 
 
-def test_references_are_scripts_styles_and_preloads_in_order_once():
-    assert asset_references(VITE_INDEX) == ASSETS  # not the icon, not the inline script, the duplicate once
+def test_references_are_what_the_page_loads_in_order_once():
+    assert asset_references(VITE_INDEX) == ASSETS  # not the inline script, the duplicate once
+
+
+def test_references_follow_the_base_href():
+    page = '<base href="/app/"><script src="main-1a2b3c4d.js"></script><link rel=stylesheet href="/x.css">'
+    assert asset_references(page) == ["/app/main-1a2b3c4d.js", "/x.css"]
 
 
 def test_references_of_a_page_without_any():

@@ -83,12 +83,19 @@ def local_path(url: str, page: str, base: str | None = None) -> str | None:
     return normal.lstrip("/")
 
 
-def references(html: str, page: str) -> list[str]:
-    """The build paths ``html`` (the file at ``page``) loads."""
+def loaded_urls(html: str) -> tuple[list[str], str | None]:
+    """The URLs ``html`` loads (scripts, the ``LOADED_RELS`` links, import-map targets), as written, and its
+    ``<base href>`` (None without one). `inv verify` fetches the same list from the live site."""
     parser = _Refs()
     parser.feed(html)
     parser.close()
-    return [p for url in parser.urls if (p := local_path(url, page, parser.base))]
+    return parser.urls, parser.base
+
+
+def references(html: str, page: str) -> list[str]:
+    """The build paths ``html`` (the file at ``page``) loads."""
+    urls, base = loaded_urls(html)
+    return [p for url in urls if (p := local_path(url, page, base))]
 
 
 def missing_references(files: dict[str, Path]) -> dict[str, list[str]]:
