@@ -84,6 +84,7 @@ def test_every_check_passes_after_deploy_and_publish_with_a_signed_in_round_trip
         "security-headers",
         "deep-route",
         "missing-asset",
+        "asset /favicon.svg",
         f"asset /{JS}",
         f"asset /{PRELOAD}",
         f"asset /{CSS}",
