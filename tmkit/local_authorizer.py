@@ -62,7 +62,10 @@ class CognitoAuthorizer:
         except (urllib.error.URLError, OSError, ValueError) as exc:
             raise UpstreamDown(f"cannot read the user pool's JWKS at {self.jwks_url}: {exc}") from None
         self.jwks_fetches += 1
-        return {k.key_id: k.key for k in jwt.PyJWKSet.from_dict(jwks).keys if k.key_id}
+        try:
+            return {k.key_id: k.key for k in jwt.PyJWKSet.from_dict(jwks).keys if k.key_id}
+        except (jwt.PyJWKSetError, jwt.PyJWKError, TypeError, AttributeError, KeyError) as exc:
+            raise UpstreamDown(f"the user pool's JWKS at {self.jwks_url} holds no usable key: {exc}") from None
 
     def claims(self, authorization: str | None) -> dict:
         """The verified claims of the ID token in an Authorization header value ("<jwt>" or "Bearer <jwt>")."""
