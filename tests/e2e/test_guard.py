@@ -22,7 +22,6 @@ from tmkit.paths import ROOT
 pytestmark = pytest.mark.e2e
 ENV = "e2eguard"
 STACK = f"TimeManagement-{ENV}"
-PROTECTED = {'removal_policy = "destroy"': 'protected = true\nremoval_policy = "retain"', "pitr = false": "pitr = true"}
 SORT_KEY_LINE = 'sort_key=dynamodb.Attribute(name="SK", type=dynamodb.AttributeType.STRING)'
 
 
@@ -68,7 +67,7 @@ def world(tmp_path_factory):
 
     ensure_layer()  # the copy links the repository's built layer
     envs = tmp_path_factory.mktemp("envs")
-    env_file(envs, ENV, free_port(), PROTECTED)
+    env_file(envs, ENV, free_port(), protected=True)
     cli = Cli(envs)
     copy = CopyCli(envs, app_copy(tmp_path_factory.mktemp("app")))
     cli("local.up", "--env", ENV)
