@@ -8,18 +8,24 @@ lambda/api afresh, as a new Lambda container would. A handler that fails to impo
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from tmkit import paths
 from tmkit.config import EnvConfig
 
 _MODULES = ("app", "tm_api")  # lambda/api's import roots
-_lock = threading.Lock()
+# A reload forgets lambda/api's modules: it waits until no call is running the handler (a call may import a
+# module of it lazily), and calls wait while it runs.
+_gate = threading.Condition()
+_in_flight = 0
+_reloading = False
 
 
 def trigger_path(env_name: str) -> Path:
@@ -53,19 +59,48 @@ def _token(env_name: str) -> str | None:
         os.close(fd)
 
 
+@contextlib.contextmanager
+def invoking(serve) -> Iterator:
+    """The handler to call for one request (``current``), held so that no reload runs during the call."""
+    global _in_flight
+    app = current(serve)
+    with _gate:
+        if _reloading:  # another request's reload started meanwhile: take what it loads
+            _gate.wait_for(lambda: not _reloading)
+            app = serve.app
+        _in_flight += 1
+    try:
+        yield app
+    finally:
+        with _gate:
+            _in_flight -= 1
+            _gate.notify_all()
+
+
 def current(serve):
     """``serve.app``, re-imported first when a reload was requested since it was loaded.
 
-    A trigger left by an earlier session reloads once on the first call (cheap, and never stale).
+    A trigger left by an earlier session reloads once on the first call (cheap, and never stale). The reload
+    waits for the calls in flight to finish (``invoking``).
     """
+    global _reloading
     token = _token(serve.cfg.name)
     if token is None or token == getattr(serve, "_reload_token", None):
         return serve.app
-    with _lock:
-        if token != getattr(serve, "_reload_token", None):
-            serve.app = reload_handler()
-            serve._reload_token = token
-            serve.say(f"reloaded the API handler from {paths.LAMBDA_DIR}")
+    with _gate:
+        _gate.wait_for(lambda: not _reloading)
+        if token == getattr(serve, "_reload_token", None):
+            return serve.app
+        _reloading = True
+        _gate.wait_for(lambda: _in_flight == 0)
+    try:
+        serve.app = reload_handler()
+        serve._reload_token = token
+        serve.say(f"reloaded the API handler from {paths.LAMBDA_DIR}")
+    finally:
+        with _gate:
+            _reloading = False
+            _gate.notify_all()
     return serve.app
 
 

@@ -12,6 +12,7 @@ once and the API answers as usual. See docs/deploying.md, "The daily loop".
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import secrets
@@ -190,14 +191,15 @@ def invoke(serve, event: dict) -> dict:
         sink = getattr(serve, "_log_sink", None)
         if sink is None:
             sink = serve._log_sink = LogSink(serve.cfg, serve.outputs, serve.say)
-    try:
-        app = hotreload.current(serve)
-    except Exception as exc:  # the changed code does not import: what Lambda logs for that, then API Gateway's 502
-        now = int(time.time() * 1000)
-        sink.put(sink.function_group, sink.function_stream, [(now, import_error_line(exc))])
-        sink.put(sink.access_group, sink.access_stream, [(now, access_line(event, None))])
-        raise
-    return sink.call(app, event)
+    with contextlib.ExitStack() as held:
+        try:
+            app = held.enter_context(hotreload.invoking(serve))  # no reload while this call runs
+        except Exception as exc:  # the changed code does not import: what Lambda logs, then API Gateway's 502
+            now = int(time.time() * 1000)
+            sink.put(sink.function_group, sink.function_stream, [(now, import_error_line(exc))])
+            sink.put(sink.access_group, sink.access_stream, [(now, access_line(event, None))])
+            raise
+        return sink.call(app, event)
 
 
 def import_error_line(exc: Exception) -> str:
