@@ -54,6 +54,8 @@ def env_row(cfg: EnvConfig, expires_at: str | None = None) -> dict:
             row["release"] = _release(cfg)
     except ToolkitError as exc:
         row["error"] = str(exc)
+        if row["last_updated"] is None and row["status"] == "NOT_DEPLOYED":
+            row["status"] = "UNKNOWN"  # the stack could not be read: never report it as not deployed
     return row
 
 

@@ -81,3 +81,16 @@ def test_status_skips_an_emulator_environment_whose_emulator_is_down(cf, capsys)
     rows = status.collect(["dev", "local"])
     assert [r["name"] for r in rows] == ["dev", "dev-a", "dev-b", "dev-old"]
     assert "local: skipped (its emulator is not running; `inv local.up --env local`)" in capsys.readouterr().err
+
+
+def test_status_of_an_environment_it_cannot_read_is_unknown_not_not_deployed(cf, monkeypatch):
+    from tmkit import outputs, status
+    from tmkit.config import load_env
+    from tmkit.errors import ToolkitError
+
+    def refused(cfg, stack_name=None):
+        raise ToolkitError("reading stack TimeManagement-dev: no AWS credentials found.")
+
+    monkeypatch.setattr(outputs, "describe_stack", refused)
+    row = status.env_row(load_env("dev"))
+    assert row["status"] == "UNKNOWN" and "no AWS credentials" in row["error"]
