@@ -75,6 +75,28 @@ def _text(rng: random.Random, size: int) -> bytes:
     return bytes(out[:size])
 
 
+def emit_asset(root: Path, name: str, ext: str, data: bytes) -> str:
+    """Write a fingerprinted asset as Vite names it; returns its build path."""
+    path = f"assets/{name}-{vite_hash(data)}.{ext}"
+    (root / path).write_bytes(data)
+    return path
+
+
+def write_shell(root: Path, rng: random.Random, *, css: list[str], preload: str, entry: str) -> None:
+    """index.html loading ``css``, ``preload`` and ``entry``, and the unfingerprinted files a build has."""
+    links = "".join(f'<link rel="stylesheet" href="/{c}">' for c in css)
+    (root / "index.html").write_text(
+        f'<!doctype html><html><head><meta charset="UTF-8"><link rel="icon" href="/favicon.svg">{links}'
+        f'<link rel="modulepreload" href="/{preload}"><script type="module" src="/{entry}"></script></head>'
+        f'<body><div id="root"></div></body></html>'
+    )
+    (root / "404.html").write_text("<!doctype html><title>Not found</title>")
+    (root / "favicon.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    (root / "robots.txt").write_text("User-agent: *\n")
+    (root / "manifest.webmanifest").write_text('{"name":"TimeManagement"}')
+    (root / "apple-touch-icon.png").write_bytes(rng.randbytes(9_000))
+
+
 def make_build(root: Path, *, changed_module: int | None = None, seed: int = 7) -> dict:
     """Write the build (removing the old one first, as `vite build` does). Returns sizes and names."""
     shutil.rmtree(root, ignore_errors=True)
@@ -83,9 +105,7 @@ def make_build(root: Path, *, changed_module: int | None = None, seed: int = 7) 
     names = {}
 
     def emit(name: str, ext: str, data: bytes) -> str:
-        path = f"assets/{name}-{vite_hash(data)}.{ext}"
-        (root / path).write_bytes(data)
-        return path
+        return emit_asset(root, name, ext, data)
 
     vendor = emit("vendor", "js", _text(rng, 900_000))
     chunks = []
@@ -101,17 +121,7 @@ def make_build(root: Path, *, changed_module: int | None = None, seed: int = 7) 
         emit(f"photo{i:02d}", rng.choice(["webp", "png", "jpg"]), rng.randbytes(rng.randint(120_000, 260_000)))
     for i in range(8):
         emit(f"inter-{i}00-normal", "woff2", rng.randbytes(30_000))
-    links = "".join(f'<link rel="stylesheet" href="/{c}">' for c in css[:2])
-    (root / "index.html").write_text(
-        f'<!doctype html><html><head><meta charset="UTF-8"><link rel="icon" href="/favicon.svg">{links}'
-        f'<link rel="modulepreload" href="/{vendor}"><script type="module" src="/{entry}"></script></head>'
-        f'<body><div id="root"></div></body></html>'
-    )
-    (root / "404.html").write_text("<!doctype html><title>Not found</title>")
-    (root / "favicon.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
-    (root / "robots.txt").write_text("User-agent: *\n")
-    (root / "manifest.webmanifest").write_text('{"name":"TimeManagement"}')
-    (root / "apple-touch-icon.png").write_bytes(rng.randbytes(9_000))
+    write_shell(root, rng, css=css[:2], preload=vendor, entry=entry)
     names.update(entry=entry, chunk=chunks[changed_module] if changed_module is not None else None)
     return names
 

@@ -48,12 +48,13 @@ from publish import (  # noqa: E402
     VENV_BIN,
     _text,
     child_env,
+    emit_asset,
     fmt_counts,
     last_invalidation,
     prepare,
     start_emulator,
     tree,
-    vite_hash,
+    write_shell,
 )
 
 UNFINGERPRINTED = 6  # index.html, 404.html, favicon.svg, robots.txt, manifest.webmanifest, apple-touch-icon.png
@@ -87,9 +88,7 @@ def make_build(root: Path, n: int, *, changed_module: int | None = None, seed: i
     route_mu = 9.6 if n <= 500 else 8.5
 
     def emit(name: str, ext: str, data: bytes) -> str:
-        path = f"assets/{name}-{vite_hash(data)}.{ext}"
-        (root / path).write_bytes(data)
-        return path
+        return emit_asset(root, name, ext, data)
 
     vendors = [emit(f"vendor{i}", "js", _text(rng, 900_000 if i == 0 else 300_000)) for i in range(kinds["vendors"])]
     chunks = []
@@ -105,17 +104,7 @@ def make_build(root: Path, n: int, *, changed_module: int | None = None, seed: i
         emit(f"photo{i:04d}", rng.choice(["webp", "png", "jpg"]), rng.randbytes(rng.randint(120_000, 260_000)))
     for i in range(FONTS):
         emit(f"inter-{i}00-normal", "woff2", rng.randbytes(30_000))
-    links = "".join(f'<link rel="stylesheet" href="/{c}">' for c in css[:2])
-    (root / "index.html").write_text(
-        f'<!doctype html><html><head><meta charset="UTF-8"><link rel="icon" href="/favicon.svg">{links}'
-        f'<link rel="modulepreload" href="/{vendors[0]}"><script type="module" src="/{entry}"></script></head>'
-        f'<body><div id="root"></div></body></html>'
-    )
-    (root / "404.html").write_text("<!doctype html><title>Not found</title>")
-    (root / "favicon.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
-    (root / "robots.txt").write_text("User-agent: *\n")
-    (root / "manifest.webmanifest").write_text('{"name":"TimeManagement"}')
-    (root / "apple-touch-icon.png").write_bytes(rng.randbytes(9_000))
+    write_shell(root, rng, css=css[:2], preload=vendors[0], entry=entry)
 
 
 # ---- running a tool: wall time and the peak memory of its processes ----------------------------------------
