@@ -21,6 +21,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "lambda" / "api"))
+sys.path.insert(0, str(ROOT))
+
+from tmkit.api_contract import function_environment  # noqa: E402
 
 ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -28,13 +31,15 @@ ENV = {
     "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_REGION": "us-east-1",
-    "TABLE_NAME": "TimeManagement-bench-data",
-    "DATA_ACCESS_ROLE_ARN": "arn:aws:iam::123456789012:role/TimeManagement-bench-DataAccess",
-    "SECRETS_PREFIX": "TimeManagement-bench/",
-    "SECRET_KEYS": "STRIPE_KEY",
-    "SECRET_MAX_AGE_SECONDS": "300",
-    "ENVIRONMENT": "bench",
-    "POWERTOOLS_SERVICE_NAME": "timemanagement-api",
+    # the names the stack sets, from their one definition (tmkit/api_contract.py)
+    **function_environment(
+        table_name="TimeManagement-bench-data",
+        data_access_role_arn="arn:aws:iam::123456789012:role/TimeManagement-bench-DataAccess",
+        secrets_prefix="TimeManagement-bench/",
+        secret_keys=["STRIPE_KEY"],
+        secret_max_age_seconds=300,
+        environment_name="bench",
+    ),
     "LOG_LEVEL": "WARNING",
 }
 
