@@ -28,25 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "lambda" / "api"))
 sys.path.insert(0, str(ROOT))
 
-from tmkit.api_contract import function_environment  # noqa: E402
+from api import ENV  # noqa: E402  (benchmarks/api.py: the function's environment for an in-process run)
 
-ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-    # the names the stack sets, from their one definition (tmkit/api_contract.py)
-    **function_environment(
-        table_name="TimeManagement-bench-data",
-        data_access_role_arn="arn:aws:iam::123456789012:role/TimeManagement-bench-DataAccess",
-        secrets_prefix="TimeManagement-bench/",
-        secret_keys=["STRIPE_KEY"],
-        secret_max_age_seconds=300,
-        environment_name="bench",
-    ),
-    "LOG_LEVEL": "WARNING",
-}
 MB = 1024 * 1024
 
 
