@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from tmkit import naming
 from tmkit.config import EnvConfig, available_envs, derive_preview, load_env
 from tmkit.errors import ToolkitError
+from tmkit.outputs import describe_stack
 
 MARKER_VAR = "TM_PREVIEW"  # JSON {"name", "tags"} of the preview being deployed (read by the CDK app)
 TAG_PREVIEW, TAG_OF, TAG_EXPIRES = "preview", "preview-of", "expires-at"
@@ -146,21 +147,6 @@ def list_previews(base: EnvConfig) -> list[Preview]:
     return sorted((_to_preview(base, s) for s in stacks if _is_preview_of(base, s, files)), key=lambda p: p.name)
 
 
-def _describe(base: EnvConfig, stack_name: str) -> dict | None:
-    from botocore.exceptions import ClientError
-
-    from tmkit.aws import aws_errors, client
-
-    with aws_errors(base, f"reading stack {stack_name}"):
-        try:
-            stacks = client(base, "cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
-        except ClientError as exc:
-            if "does not exist" in str(exc):
-                return None
-            raise
-    return stacks[0] if stacks else None
-
-
 def find_preview(name: str) -> EnvConfig:
     """The config of the preview ``name`` (``BASE-<slug>``): being deployed, or deployed; else "unknown"."""
     base_name, slug = name.split("-", 1)
@@ -184,7 +170,7 @@ def find_preview(name: str) -> EnvConfig:
             ) from None
         if tags is not None:
             return derive_preview(base, slug, tags)
-    stack = _describe(base, naming.stack_name(base.project, name))
+    stack = describe_stack(base, naming.stack_name(base.project, name))
     if stack is None or not _is_preview_of(base, stack, set(available_envs())):
         raise _unknown(name, f"there is no envs/{name}.toml and no deployed preview of '{base_name}' by that name")
     return derive_preview(base, slug, _to_preview(base, stack).tags)
@@ -272,8 +258,6 @@ def marker(cfg: EnvConfig) -> dict[str, str]:
 def require_account_stack(base: EnvConfig) -> None:
     """A preview's API stage logs through the region's API Gateway logging role, which the account stack sets
     (infra/account_stack.py); a preview never sets it. Real API Gateway refuses a logging stage without it."""
-    from tmkit.outputs import describe_stack
-
     if describe_stack(base, base.account_stack_name) is None:
         raise ToolkitError(
             f"the account stack {base.account_stack_name} is not deployed in {base.region}, and previews need it "
@@ -325,7 +309,7 @@ def require_preview(base: EnvConfig, name: str) -> EnvConfig | None:
         raise ToolkitError(
             f"environment '{base.name}' has no previews (no [preview] table in envs/{base.name}.toml): nothing to destroy."
         )
-    stack = _describe(base, naming.stack_name(base.project, env_name))
+    stack = describe_stack(base, naming.stack_name(base.project, env_name))
     if stack is None or stack.get("StackStatus") == "DELETE_COMPLETE":
         return None
     if not _is_preview_of(base, stack, set(available_envs())):

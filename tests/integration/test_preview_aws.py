@@ -134,7 +134,7 @@ def test_a_branch_whose_slug_collides_with_another_branchs_preview_is_warned(env
     "name", ["dev-", "dev--x", "dev-x-", "dev-" + "a" * 30, "dev-a\x00b", "dev-a\nb", "dev-..", "dev-\u00e9", "-x"]
 )
 def test_malformed_preview_env_names_are_refused_before_any_aws_call(envs, name, monkeypatch):
-    monkeypatch.setattr(preview, "_describe", lambda *a: pytest.fail("looked up in AWS"))
+    monkeypatch.setattr(preview, "describe_stack", lambda *a: pytest.fail("looked up in AWS"))
     with pytest.raises(ToolkitError, match=r"unknown environment .*names are 2 to 16 lowercase letters"):
         load_env(name)
 
