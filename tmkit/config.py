@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, fi
 from tmkit import naming
 from tmkit.errors import ToolkitError
 from tmkit.paths import ENVS_DIR, ROOT
+from tmkit.ui import clip
 
 ENV_NAME_RE = re.compile(r"^[a-z][a-z0-9]{1,15}$")
 # A preview's part of ``BASE-<slug>`` (tmkit/naming.py slugify: lowercase letters, digits, inner dashes).
@@ -326,7 +327,7 @@ def check_env_name(name: str, source: str | None = None) -> str:
     base, _, slug = name.partition("-")
     if not ENV_NAME_RE.fullmatch(base) or (_ and not PREVIEW_SLUG_RE.fullmatch(slug)):
         origin = f" from {source}" if source else ""
-        shown = name if len(name) <= 40 else name[:40] + "..."  # a pasted blob is not echoed whole
+        shown = clip(name)  # a pasted blob is not echoed whole
         raise ToolkitError(
             f"unknown environment {shown!r}{origin}: names are 2 to 16 lowercase letters and digits, "
             f"starting with a letter (no spaces, dots or slashes), or a preview `BASE-<slug>`. Available: {available}"

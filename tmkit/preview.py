@@ -21,6 +21,7 @@ from tmkit import naming
 from tmkit.config import EnvConfig, available_envs, derive_preview, load_env
 from tmkit.errors import ToolkitError
 from tmkit.outputs import describe_stack
+from tmkit.ui import clip
 
 MARKER_VAR = "TM_PREVIEW"  # JSON {"name", "tags"} of the preview being deployed (read by the CDK app)
 TAG_PREVIEW, TAG_OF, TAG_EXPIRES = "preview", "preview-of", "expires-at"
@@ -48,7 +49,7 @@ def preview_slug(name: str) -> str:
     slug = naming.slugify(name or "")
     if not slug:
         raise ToolkitError(
-            f"preview name {name!r} has no letters or digits (ASCII a-z, 0-9), so it gives no usable name. "
+            f"preview name {clip(name or '')!r} has no letters or digits (ASCII a-z, 0-9), so it gives no usable name. "
             "Pass --name with a branch name or a word such as pr-42."
         )
     return slug

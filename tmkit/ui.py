@@ -16,6 +16,11 @@ from pathlib import Path
 from tmkit.errors import ToolkitError
 
 
+def clip(text: str, limit: int = 40) -> str:
+    """``text`` as a message may quote it: a pasted blob is cut to ``limit`` characters and "..."."""
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def say(message: str = "") -> None:
     print(message, file=sys.stderr, flush=True)
 

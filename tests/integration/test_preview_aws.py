@@ -239,3 +239,9 @@ def test_copy_secrets_copies_seeded_values_only(envs, capsys):
     assert sm.get_secret_value(SecretId=target.secret_name("SMTP_PASSWORD"))["SecretString"] == PLACEHOLDER
     out, err = capsys.readouterr()
     assert "CANARY" not in out + err
+
+
+def test_a_huge_name_without_letters_is_refused_without_echoing_it_whole(envs):
+    with pytest.raises(ToolkitError, match="has no letters or digits") as err:
+        preview.preview_slug("!" * 10_000)
+    assert len(str(err.value)) < 300
