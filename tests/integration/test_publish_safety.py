@@ -148,7 +148,7 @@ def test_prune_spares_what_a_manifest_in_the_bucket_at_that_moment_references(en
     assert release in pub.read_remote(env.s3, BUCKET).manifests
 
 
-def test_a_release_a_killed_publish_left_behind_is_pruned_after_the_grace_period(env, monkeypatch):
+def test_what_a_killed_publish_left_behind_is_pruned_by_a_sweep_after_the_grace_period(env, monkeypatch):
     make_build(env.dir)
     env.publish()
     refs = make_build(env.dir, tasks="killed")
@@ -158,11 +158,14 @@ def test_a_release_a_killed_publish_left_behind_is_pruned_after_the_grace_period
     rec.detach(env.s3, env.cf)
     killed = pub.scan_build(env.dir).release
     make_build(env.dir, tasks="v3")
-    env.publish()  # within the grace period: kept (a publish without the lock may still be running)
+    assert not env.publish().plan.swept  # the records do not know the killed publish's objects: left in place
+    assert pub.manifest_key(killed) in keys(env)
+    make_build(env.dir, tasks="v4")
+    assert env.publish(sweep=True).plan.swept  # within the grace period: kept (a lockless publisher may run)
     assert pub.manifest_key(killed) in keys(env)
     monkeypatch.setattr("tmkit.publish.plan.PENDING_GRACE_SECONDS", 0)
-    make_build(env.dir, tasks="v4")
-    env.publish()
+    make_build(env.dir, tasks="v5")
+    env.publish(sweep=True)
     assert pub.manifest_key(killed) not in keys(env) and refs["chunk"] not in keys(env)
 
 
@@ -279,13 +282,20 @@ def test_the_next_publish_keeps_a_release_that_went_live_before_its_record_was_w
     [
         (pub.STATE_KEY, b'{"live": "x", "history": [1, 2]}', "is not a release state"),
         (pub.STATE_KEY, b"[]", "is not a release state"),
-        (pub.manifest_key("abc"), b'{"files": {"index.html": ["nothex", 1]}}', "is not a release manifest"),
+        ("live", b'{"files": {"index.html": ["nothex", 1]}}', "is not a release manifest"),
+        ("live", b"\x1f\x8b\x08\x00garbage", "is not a release manifest .its gzip data is corrupt"),
+        ("live", __import__("gzip").compress(b" " * (2 << 20)), "inflates to more than 1 MiB"),
+        ("live", b'{"format": 2, "base": "000000000000", "files": {}}', "its base record 000000000000 is missing"),
     ],
 )
-def test_release_records_edited_by_hand_are_named_not_a_traceback(env, key, body, message):
+def test_release_records_edited_by_hand_are_named_not_a_traceback(env, key, body, message, monkeypatch):
+    monkeypatch.setattr("tmkit.publish.manifest.MAX_RECORD_BYTES", 1 << 20)  # a gzip bomb is refused past it
     make_build(env.dir)
-    env.publish()
+    live = env.publish().plan.release
+    key = pub.manifest_key(live) if key == "live" else key
     env.s3.put_object(Bucket=BUCKET, Key=key, Body=body)
-    with pytest.raises(ToolkitError, match=message + r".*delete it"):
-        env.publish()
+    make_build(env.dir, tasks="v2")
+    for sweep in (False, True):  # read from the records, and from a listing
+        with pytest.raises(ToolkitError, match=message + r".*delete it"):
+            env.publish(sweep=sweep)
     assert pub.LOCK_KEY not in keys(env)

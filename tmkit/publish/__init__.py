@@ -33,9 +33,10 @@ from tmkit.publish.build import Build, LocalFile, scan_build
 from tmkit.publish.cdn import MAX_INVALIDATION_PATHS, collapse, create_invalidation, wait_invalidation
 from tmkit.publish.environment import Target, invalidate_env, publish_env, releases_env, rollback_env, target
 from tmkit.publish.lock import DEFAULT_STALE_SECONDS
-from tmkit.publish.manifest import Entry, Manifest
+from tmkit.publish.manifest import MAX_RECORD_BYTES, Entry, Manifest, Record, decode, encode
 from tmkit.publish.plan import Plan, invalidation_paths, kept_releases, plan_publish
 from tmkit.publish.publishing import Result, prune, publish
+from tmkit.publish.records import SWEEP_EVERY, read_records
 from tmkit.publish.releases import Release, list_releases, render_releases, rollback
 from tmkit.publish.remote import Remote, read_remote
 from tmkit.publish.rules import (
@@ -61,17 +62,20 @@ __all__ = [
     "DEFAULT_STALE_SECONDS",
     "DEFAULT_WORKERS",
     "LOCK_KEY",
+    "MAX_RECORD_BYTES",
     "MAX_INVALIDATION_PATHS",
     "PENDING_GRACE_SECONDS",
     "RESERVED",
     "ROOT_INDEX",
     "STATE_KEY",
+    "SWEEP_EVERY",
     "Build",
     "Entry",
     "LocalFile",
     "Manifest",
     "Plan",
     "Progress",
+    "Record",
     "Release",
     "Remote",
     "Result",
@@ -81,6 +85,8 @@ __all__ = [
     "collapse",
     "content_type",
     "create_invalidation",
+    "decode",
+    "encode",
     "invalidate_env",
     "invalidation_paths",
     "is_fingerprinted",
@@ -91,6 +97,7 @@ __all__ = [
     "prune",
     "publish",
     "publish_env",
+    "read_records",
     "read_remote",
     "releases_env",
     "render_releases",

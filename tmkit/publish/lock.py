@@ -56,6 +56,7 @@ class Lock:
     bucket: str
     holder: Holder
     etag: str  # changes at each renewal
+    took_over: bool = False  # taken over from a holder that died: what it left is known only to a listing
 
 
 def _me(purpose: str) -> Holder:
@@ -126,7 +127,7 @@ def acquire(
         holder, etag, age = current
         if age >= stale:
             try:
-                lock = Lock(bucket, me, _put(s3, bucket, me, IfMatch=etag))
+                lock = Lock(bucket, me, _put(s3, bucket, me, IfMatch=etag), took_over=True)
             except ClientError as exc:
                 if _code(exc) not in (*_CONFLICT, "NoSuchKey", "404"):
                     raise

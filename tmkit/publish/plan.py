@@ -4,12 +4,13 @@ the bucket without changing anything (``--dry-run`` prints it)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import quote
 
 from tmkit.errors import ToolkitError
 from tmkit.publish.build import Build, LocalFile
+from tmkit.publish.manifest import Manifest
 from tmkit.publish.remote import Remote
 from tmkit.publish.rules import (
     DEFAULT_KEEP,
@@ -35,6 +36,10 @@ class Plan:
     history: list[dict]  # the state's history once this release is live
     kept: list[str]  # release ids kept after the prune
     checked: int = 0  # objects whose headers needed a HEAD request
+    base: str | None = None  # the full record the new release's record is a delta against (None: store it full)
+    pruning: list[str] = field(default_factory=list)  # releases whose keys the prune removes (recorded first)
+    swept: bool = False  # planned from a listing of the whole bucket
+    spared: int = 0  # objects no release accounts for, left in place by a bucket's first publish
 
     @property
     def upload_bytes(self) -> int:
@@ -100,21 +105,42 @@ def _in_place(s3, bucket: str, remote: Remote, key: str, f: LocalFile, *, header
     return not headers or (head.get("ContentType") == f.content_type and head.get("CacheControl") == f.cache_control)
 
 
-def needed_keys(remote: Remote, release: str, kept: list[str], *, now: datetime | None = None) -> set[str]:
-    """Keys a prune keeps: the records, every key of ``release`` (going live), the assets and blobs of the
-    other kept releases (not their unfingerprinted files at live paths: only the live release's are served),
-    and everything of a manifest no publish finished that is younger than the grace period."""
+def needed_keys(
+    remote: Remote, release: str, kept: list[str], base: str | None, *, now: datetime | None = None
+) -> set[str]:
+    """Keys a prune keeps: the state and the lock, every key of ``release`` (going live), the assets and blobs
+    of the other kept releases (not their unfingerprinted files at live paths: only the live release's are
+    served), the records of the kept releases and of their bases, and, in a sweep, everything of a manifest no
+    publish finished that is younger than the grace period."""
     now = now or datetime.now(UTC)
-    needed = {STATE_KEY, LOCK_KEY, manifest_key(release)}
+    needed = {STATE_KEY, LOCK_KEY, manifest_key(release)} | ({manifest_key(base)} if base else set())
     recorded = {e["id"] for e in remote.history} | {remote.live, remote.recorded_live}
     for rid, manifest in remote.manifests.items():
-        pending = rid not in recorded
-        modified = remote.objects[manifest_key(rid)]["modified"]
+        pending = remote.listed and rid not in recorded
+        modified = remote.objects.get(manifest_key(rid), {}).get("modified") or now
         if rid == release or (pending and (now - modified).total_seconds() < PENDING_GRACE_SECONDS):
             needed |= manifest.live_keys() | {manifest_key(rid)}
         elif rid in kept:
             needed |= manifest.asset_keys() | {manifest_key(rid)}
+        else:
+            continue
+        if remote.bases.get(rid):
+            needed.add(manifest_key(remote.bases[rid]))
     return needed
+
+
+def record_base(remote: Remote, manifest: Manifest) -> str | None:
+    """The full record the new release's record can be a delta against: the live release's (or its base), when
+    the delta stays small (a quarter of the entries, at least 64); None: store it full."""
+    live = remote.live
+    if live is None or live not in remote.manifests:
+        return None
+    base = remote.bases.get(live) or live
+    full = remote.fulls.get(base)
+    if full is None:
+        return None
+    changed, removed = manifest.delta(full)
+    return base if len(changed) + len(removed) <= max(64, len(manifest.files) // 4) else None
 
 
 def plan_publish(
@@ -147,22 +173,32 @@ def plan_publish(
             changed.append(path)
     copies.sort(key=lambda f: f.path == ROOT_INDEX)  # index.html last
 
+    write_manifest = manifest_key(release) not in remote.objects
+    base = record_base(remote, build.manifest) if write_manifest else remote.bases.get(release)
     history = remote.history_with_live()
     if remote.live != release or release not in {e["id"] for e in history}:
         history = [e for e in history if e["id"] != release]
         history.append({"id": release, "published_at": datetime.now(UTC).isoformat(timespec="seconds")})
+    history = [{**e, "base": base} if e["id"] == release else e for e in history]
     kept = kept_releases(history, release, keep)
+    dropped = [e["id"] for e in history if e["id"] not in kept]
     history = [e for e in history if e["id"] in kept]
 
-    deletes: list[str] = []
-    if remote.live is not None:  # first publish into a bucket: leave whatever was there for one release
-        needed = needed_keys(remote, release, kept) | build.manifest.live_keys()
-        deletes = sorted(k for k in remote.objects if k not in needed)
+    needed = needed_keys(remote, release, kept, base) | build.manifest.live_keys()
+    deletes = sorted(k for k in remote.objects.keys() | remote.leftovers if k not in needed)
+    spared = 0
+    if remote.live is None:  # first publish into a bucket: leave whatever was there for one release
+        deletes, spared = [], len(deletes)
+    pruning = [
+        *dropped,
+        *([remote.live] if remote.live not in (None, release) else []),
+        *remote.state.get("pruning", []),
+    ]
 
     return Plan(
         release=release,
         live=remote.live,
-        write_manifest=manifest_key(release) not in remote.objects,
+        write_manifest=write_manifest,
         puts=puts,
         copies=copies,
         invalidation=invalidation_paths(changed, max_paths=max_paths) if changed else [],
@@ -170,4 +206,8 @@ def plan_publish(
         history=history,
         kept=kept,
         checked=len(heads),
+        base=base,
+        pruning=sorted(set(pruning)) if deletes else [],
+        swept=remote.listed,
+        spared=spared,
     )

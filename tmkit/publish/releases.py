@@ -9,7 +9,7 @@ from tmkit.errors import ToolkitError
 from tmkit.publish import lock as locking
 from tmkit.publish.cdn import create_invalidation
 from tmkit.publish.plan import invalidation_paths
-from tmkit.publish.remote import Remote, read_remote
+from tmkit.publish.remote import Remote, read_remote, state_body
 from tmkit.publish.rules import DEFAULT_MAX_PATHS, DEFAULT_WORKERS, STATE_KEY
 from tmkit.publish.transfer import delete, put_json, write_live
 
@@ -101,5 +101,9 @@ def rollback(
         paths = invalidation_paths(changed + gone, max_paths=max_paths) if changed or gone else []
         if paths and distribution_id:
             create_invalidation(cloudfront, distribution_id, paths)
-        put_json(s3, bucket, STATE_KEY, {"live": to, "history": remote.history_with_live()})
+        state = remote.state
+        body = state_body(
+            to, remote.history_with_live(), keep=state["keep"], unswept=state["unswept"], pruning=state["pruning"]
+        )
+        put_json(s3, bucket, STATE_KEY, body)
         return to, paths

@@ -1,27 +1,34 @@
-"""What the bucket holds: the object listing, the release records and which release is live.
+"""What the bucket holds: the objects, the release records and which release is live.
 
-The live release is the one whose ``index.html`` is at ``index.html`` (the copy carries the release id in
-its metadata), not the one ``_releases/state.json`` names: a publish killed after index.html went live and
-before the state was written leaves the state one release behind.
+Two ways to know it: ``read_remote`` lists the whole bucket (one LIST per 1,000 objects) and reads every
+record, the sweep; ``tmkit.publish.records.read_records`` derives it from the records the state names, in a
+constant number of requests. The live release is the one whose ``index.html`` is at ``index.html`` (the copy
+carries the release id in its metadata), not the one ``_releases/state.json`` names: a publish killed after
+index.html went live and before the state was written leaves the state one release behind.
 """
 
 from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from tmkit.errors import ToolkitError
-from tmkit.publish.manifest import Manifest
+from tmkit.publish.manifest import RECORD_FORMAT, Manifest, Record, decode
 from tmkit.publish.rules import RESERVED, ROOT_INDEX, RULES, STATE_KEY, manifest_key
 
 
 @dataclass
 class Remote:
-    objects: dict[str, dict]  # key -> {"etag", "size", "modified"}
-    state: dict  # as stored: {"live": id|None, "history": [{"id", "published_at"}]}
+    objects: dict[str, dict]  # key -> {"etag", "size", "modified"}: listed, or derived from the records
+    state: dict  # as parsed by parse_state: live, history, keep, unswept, pruning, format
     manifests: dict[str, Manifest]  # release id -> manifest
     index: dict | None = None  # metadata of the live index.html: {"sha256", "release"}; None when absent
+    bases: dict[str, str | None] = field(default_factory=dict)  # release id -> the base of its record (None: full)
+    listed: bool = True  # objects is a listing of the bucket (a sweep); False: derived from the records
+    leftovers: set[str] = field(default_factory=set)  # keys an unfinished prune may have left (records mode)
+    fulls: dict[str, Manifest] = field(default_factory=dict)  # full records read: the bases a delta can use
 
     @property
     def recorded_live(self) -> str | None:
@@ -54,9 +61,9 @@ class Remote:
         its index.html went live, before it wrote the state)."""
         history, live = self.history, self.live
         if live and live in self.manifests and live not in {e["id"] for e in history}:
-            modified = self.objects[manifest_key(live)]["modified"]
+            modified = self.objects.get(manifest_key(live), {}).get("modified") or datetime.now(UTC)
             history.append({"id": live, "published_at": modified.isoformat(timespec="seconds")})
-        return history
+        return [{**e, "base": self.bases.get(e["id"], e.get("base"))} for e in history]
 
     def live_manifest(self) -> Manifest | None:
         return self.manifests.get(self.live) if self.live else None
@@ -84,6 +91,22 @@ def no_bucket(bucket: str) -> ToolkitError:
     )
 
 
+def _missing(exc) -> bool:
+    return exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
+
+
+def get_body(s3, bucket: str, key: str) -> bytes | None:
+    """The object's bytes; None when there is no such key."""
+    from botocore.exceptions import ClientError
+
+    try:
+        return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as exc:
+        if _missing(exc):
+            return None
+        raise
+
+
 def get_json(s3, bucket: str, key: str):
     body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     try:
@@ -94,17 +117,55 @@ def get_json(s3, bucket: str, key: str):
         ) from None
 
 
-def read_manifest(s3, bucket: str, release: str) -> Manifest:
-    key = manifest_key(release)
-    return Manifest.parse(get_json(s3, bucket, key), f"s3://{bucket}/{key}")
+def read_record(s3, bucket: str, release: str) -> Record | None:
+    """The stored record of ``release`` (full or delta); None when it is not in the bucket."""
+    body = get_body(s3, bucket, manifest_key(release))
+    return None if body is None else decode(body, f"s3://{bucket}/{manifest_key(release)}")
 
 
-def listing(s3, bucket: str, prefix: str = "") -> dict[str, dict]:
+def resolve(bucket: str, records: dict[str, Record | None], ids) -> tuple[dict[str, Manifest], dict[str, str | None]]:
+    """The manifests of ``ids`` (those whose record is there) from ``records``, deltas applied to their bases;
+    and each one's base (None: a full record)."""
+    manifests, bases = {}, {}
+    for rid in ids:
+        record = records.get(rid)
+        if record is None:
+            continue
+        base = records.get(record.base) if record.base else None
+        if base is not None and base.base is not None:
+            base = None  # a delta's base must be a full record
+        full = Manifest(base.files, base.rules) if base else None
+        manifests[rid] = record.resolve(rid, full, f"s3://{bucket}/{manifest_key(rid)}")
+        bases[rid] = record.base
+    return manifests, bases
+
+
+def full_records(records: dict[str, Record | None]) -> dict[str, Manifest]:
+    return {i: Manifest(r.files, r.rules) for i, r in records.items() if r is not None and r.base is None}
+
+
+def read_manifest(s3, bucket: str, release: str) -> tuple[Manifest, str | None] | None:
+    """A release's manifest and the base of its record; None when its record (or the base) is gone."""
+    record = read_record(s3, bucket, release)
+    base = read_record(s3, bucket, record.base) if record and record.base else None
+    if record is None or (record.base and base is None):
+        return None
+    manifests, bases = resolve(bucket, {release: record, record.base: base}, [release])
+    return manifests[release], bases[release]
+
+
+def listing(s3, bucket: str, prefix: str = "", delimiter: str | None = None) -> dict[str, dict]:
     objects = {}
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+    extra = {"Delimiter": delimiter} if delimiter else {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, **extra):
         for o in page.get("Contents", []):
             objects[o["Key"]] = {"etag": o["ETag"].strip('"'), "size": o["Size"], "modified": o["LastModified"]}
     return objects
+
+
+def record_keys(s3, bucket: str) -> dict[str, dict]:
+    """The objects directly under ``_releases/`` (records, state, lock), not the blobs: one request."""
+    return listing(s3, bucket, RESERVED, delimiter="/")
 
 
 def manifest_ids(keys) -> list[str]:
@@ -113,42 +174,92 @@ def manifest_ids(keys) -> list[str]:
     ]
 
 
-def index_metadata(s3, bucket: str) -> dict | None:
+def index_head(s3, bucket: str) -> tuple[dict, datetime] | None:
+    """The live index.html's metadata and LastModified; None when there is none."""
     from botocore.exceptions import ClientError
 
     try:
-        return s3.head_object(Bucket=bucket, Key=ROOT_INDEX).get("Metadata", {})
+        head = s3.head_object(Bucket=bucket, Key=ROOT_INDEX)
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+        if _missing(exc):
             return None
         raise
+    return head.get("Metadata", {}), head["LastModified"]
 
 
-def read_remote(s3, bucket: str, *, workers: int = 8) -> Remote:
-    """List the bucket and read the release records (state and manifests), the reads side by side."""
-
-    def records() -> tuple[dict, dict]:
-        keys = listing(s3, bucket, RESERVED)
-        ids = manifest_ids(keys)
-        with ThreadPoolExecutor(max_workers=workers) as inner:
-            state = inner.submit(get_json, s3, bucket, STATE_KEY) if STATE_KEY in keys else None
-            manifests = dict(zip(ids, inner.map(lambda i: read_manifest(s3, bucket, i), ids), strict=True))
-            return (state.result() if state else {}), manifests
-
-    try:
-        with ThreadPoolExecutor(max_workers=3) as pool:
-            everything, recs = pool.submit(listing, s3, bucket), pool.submit(records)
-            index = pool.submit(index_metadata, s3, bucket)
-            objects, (state, manifests), index_meta = everything.result(), recs.result(), index.result()
-    except s3.exceptions.NoSuchBucket:
-        raise no_bucket(bucket) from None
-    history = state.get("history", []) if isinstance(state, dict) else None
-    live = state.get("live") if isinstance(state, dict) else None
+def parse_state(raw, bucket: str) -> dict:
+    """``_releases/state.json`` (decoded JSON, or None when absent) as a dict with every field; ToolkitError
+    when it is not a release state."""
+    raw = {} if raw is None else raw
+    history = raw.get("history", []) if isinstance(raw, dict) else None
+    live = raw.get("live") if isinstance(raw, dict) else None
+    pruning = raw.get("pruning", []) if isinstance(raw, dict) else None
+    numbers = [raw.get(k) for k in ("format", "keep", "unswept")] if isinstance(raw, dict) else [None]
     if (
         not isinstance(history, list)
         or not all(isinstance(e, dict) and isinstance(e.get("id"), str) for e in history)
         or not isinstance(live, str | None)
+        or not isinstance(pruning, list)
+        or not all(isinstance(i, str) for i in pruning)
+        or not all(n is None or (isinstance(n, int) and not isinstance(n, bool) and n >= 0) for n in numbers)
     ):
         raise ToolkitError(f"s3://{bucket}/{STATE_KEY} is not a release state (edited by hand?): delete it.")
-    manifests = {i: m for i, m in manifests.items() if manifest_key(i) in objects}  # listed by both
-    return Remote(objects, {"live": live, "history": history}, manifests, index_meta)
+    return {
+        "format": raw.get("format") or 1,
+        "live": live,
+        "history": history,
+        "keep": raw.get("keep"),
+        "unswept": raw.get("unswept") or 0,
+        "pruning": pruning,
+    }
+
+
+def state_body(live: str, history: list[dict], *, keep: int | None, unswept: int, pruning=()) -> dict:
+    """The state as stored (format 2)."""
+    return {
+        "format": RECORD_FORMAT,
+        "live": live,
+        "history": history,
+        "keep": keep,
+        "unswept": unswept,
+        "pruning": sorted(set(pruning)),
+    }
+
+
+def read_state(s3, bucket: str) -> dict:
+    body = get_body(s3, bucket, STATE_KEY)
+    if body is None:
+        return parse_state(None, bucket)
+    try:
+        raw = json.loads(body)
+    except ValueError:
+        raise ToolkitError(
+            f"s3://{bucket}/{STATE_KEY} is not valid JSON (edited by hand?): delete it and publish again."
+        ) from None
+    return parse_state(raw, bucket)
+
+
+def read_remote(s3, bucket: str, *, workers: int = 8) -> Remote:
+    """The sweep: list the whole bucket and read every release record (state and manifests), side by side."""
+
+    def records() -> tuple[dict, dict]:
+        keys = record_keys(s3, bucket)
+        ids = manifest_ids(keys)
+        with ThreadPoolExecutor(max_workers=workers) as inner:
+            state = inner.submit(read_state, s3, bucket)
+            found = dict(zip(ids, inner.map(lambda i: read_record(s3, bucket, i), ids), strict=True))
+            return state.result(), found
+
+    try:
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            everything, recs = pool.submit(listing, s3, bucket), pool.submit(records)
+            index = pool.submit(index_head, s3, bucket)
+            objects, (state, found), head = everything.result(), recs.result(), index.result()
+    except s3.exceptions.NoSuchBucket:
+        raise no_bucket(bucket) from None
+    found = {i: r for i, r in found.items() if manifest_key(i) in objects}  # listed by both
+    needed = {e["id"] for e in state["history"]} | {state["live"]} | ({head[0].get("release")} if head else set())
+    # a delta whose base is gone: an error for a release the history needs, garbage otherwise
+    usable = [i for i, r in found.items() if i in needed or r.base is None or r.base in found]
+    manifests, bases = resolve(bucket, found, usable)
+    return Remote(objects, state, manifests, head[0] if head else None, bases, fulls=full_records(found))

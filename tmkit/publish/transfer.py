@@ -116,6 +116,11 @@ def put_json(s3, bucket: str, key: str, value: dict) -> None:
     )
 
 
+def put_record(s3, bucket: str, key: str, body: bytes) -> None:
+    """A release record (gzip-compressed JSON; no Content-Encoding, so no client inflates it unasked)."""
+    s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/gzip", CacheControl="no-store")
+
+
 def delete(s3, bucket: str, keys: list[str]) -> None:
     for i in range(0, len(keys), DELETE_BATCH):
         batch = keys[i : i + DELETE_BATCH]

@@ -53,6 +53,7 @@ def build(c, env=None):
         "include_dotfiles": "also publish paths with a segment starting with '.' (.env, .git/; skipped by default)",
         "force": "publish even when the HTML loads files missing from the build",
         "wait_lock": "seconds to wait for another publish or rollback of the environment to finish (default 0)",
+        "sweep": "list the whole bucket instead of trusting the release records, and remove what none accounts for",
     }
 )
 def publish(
@@ -66,6 +67,7 @@ def publish(
     include_dotfiles=False,
     force=False,
     wait_lock=0,
+    sweep=False,
 ):
     """Upload the build content-addressed (only new or changed files), index.html last, then invalidate."""
     from tmkit import publish as pub
@@ -83,6 +85,7 @@ def publish(
         include_dotfiles=include_dotfiles,
         force=force,
         wait_lock=wait_lock,
+        sweep=sweep,
     )
     plan = result.plan
     if dry_run:
