@@ -299,3 +299,117 @@ def test_release_records_edited_by_hand_are_named_not_a_traceback(env, key, body
         with pytest.raises(ToolkitError, match=message + r".*delete it"):
             env.publish(sweep=sweep)
     assert pub.LOCK_KEY not in keys(env)
+
+
+# ---- the bucket known from its records ------------------------------------------------------------
+def _requests(rec: Recorder) -> int:
+    return len(rec.calls) + len(rec.lock_calls)
+
+
+def test_a_no_change_publish_makes_two_requests_and_takes_no_lock(env):
+    make_build(env.dir)
+    env.publish()
+    make_build(env.dir)  # same content, new mtimes
+    rec = Recorder(env.s3, env.cf)
+    result = env.publish()
+    assert result.done and not result.plan.changes_site
+    assert sorted(op for op, _ in rec.calls) == ["GetObject", "HeadObject"] and rec.lock_calls == []
+
+
+def test_a_rebuild_reads_the_records_not_a_listing_and_its_requests_do_not_grow_with_the_site(env):
+    def rebuild_requests(extra: int) -> tuple[int, list]:
+        env.s3.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": k} for k in keys(env)]}) if keys(env) else None
+        static = {f"assets/img/pic{i}-Ab{i:06d}.png": f"p{i}" for i in range(extra)}
+        make_build(env.dir, tasks="v1", extra_static=static)
+        env.publish()
+        make_build(env.dir, tasks="v2", extra_static=static)
+        rec = Recorder(env.s3, env.cf)
+        assert not env.publish().plan.swept
+        return _requests(rec), rec.ops("ListObjectsV2")
+
+    small, small_lists = rebuild_requests(10)
+    large, large_lists = rebuild_requests(1100)  # more than one listing page
+    assert small == large
+    assert small_lists == large_lists == []  # nothing to prune: not even the prune's look at the records
+
+
+def test_a_rebuild_stores_its_record_as_a_small_delta_against_a_full_base(env):
+    static = {f"page{i}.txt": f"text {i}" for i in range(200)}
+    make_build(env.dir, extra_static=static)
+    v1 = env.publish().plan.release
+    make_build(env.dir, tasks="v2", extra_static=static)
+    plan = env.publish().plan
+    full, delta = get(env.s3, pub.manifest_key(v1)), get(env.s3, pub.manifest_key(plan.release))
+    assert plan.base == v1 and pub.decode(delta, "x").base == v1 and pub.decode(full, "x").base is None
+    assert len(delta) < 600 < 4 * 600 < len(full)  # three changed entries against 200+ (gzip-compressed)
+    assert sorted(pub.decode(delta, "x").files) == sorted(
+        pub.scan_build(env.dir).manifest.delta(pub.read_remote(env.s3, BUCKET).manifests[v1])[0]
+    )
+    # the releases read back whole, from the records and from a listing alike
+    remote = pub.read_records(env.s3, BUCKET, plan.release)
+    assert remote.manifests[plan.release] == pub.scan_build(env.dir).manifest
+    assert pub.read_remote(env.s3, BUCKET).manifests[plan.release] == remote.manifests[plan.release]
+
+
+def test_a_base_record_stays_while_a_kept_release_builds_on_it_and_goes_with_the_last_one(env):
+    make_build(env.dir, tasks="v0")
+    base = env.publish(keep=1).plan.release
+    for n in range(1, 4):
+        make_build(env.dir, tasks=f"v{n}")
+        assert env.publish(keep=1).plan.base == base
+    assert pub.manifest_key(base) in keys(env)  # v0 left the history two publishes ago; its record is a base
+    assert len(pub.list_releases(pub.read_remote(env.s3, BUCKET))) == 2
+    make_build(env.dir, extra_static={f"new{i}.txt": "x" for i in range(70)})  # too different: a new full record
+    plan = env.publish(keep=0).plan
+    assert plan.base is None
+    assert {k for k in keys(env) if k.endswith(".json") and "/blobs/" not in k} == {
+        pub.STATE_KEY,
+        pub.manifest_key(plan.release),
+    }
+
+
+def test_a_sweep_is_made_every_few_publishes_and_on_demand(env, monkeypatch):
+    monkeypatch.setattr("tmkit.publish.records.SWEEP_EVERY", 2)
+    swept = []
+    for n in range(5):
+        make_build(env.dir, tasks=f"v{n}")
+        swept.append(env.publish().plan.swept)
+    assert swept == [True, False, False, True, False]  # the first (no records yet), then every 2 after a sweep
+    make_build(env.dir, tasks="v5")
+    assert env.publish(sweep=True).plan.swept
+
+
+def test_a_sweep_restores_an_asset_deleted_by_hand_that_the_records_still_vouch_for(env):
+    refs = make_build(env.dir)
+    env.publish()
+    env.s3.delete_object(Bucket=BUCKET, Key=refs["vendor"])  # by hand: the records still list it
+    make_build(env.dir, tasks="v2")
+    result = env.publish(sweep=True)
+    assert refs["vendor"] in {k for k, _ in result.plan.puts}
+    assert_site_consistent(env.s3)
+
+
+def test_a_prune_killed_midway_is_finished_by_the_next_publish(env):
+    make_build(env.dir, extra_static={"old.txt": "served by v1 only"})
+    env.publish()
+    make_build(env.dir, tasks="v2")
+    rec = Recorder(env.s3, env.cf, fail_op="DeleteObjects")  # live and recorded, then killed in the prune
+    with pytest.raises(KeyboardInterrupt):
+        env.publish(keep=0)
+    rec.detach(env.s3, env.cf)
+    assert "old.txt" in keys(env) and pub.read_remote(env.s3, BUCKET).state["pruning"]
+    make_build(env.dir, tasks="v3")
+    result = env.publish(keep=0)
+    assert not result.plan.swept  # the state named what the killed prune was removing
+    assert "old.txt" not in keys(env) and not pub.read_remote(env.s3, BUCKET).state["pruning"]
+    assert_site_consistent(env.s3)
+
+
+def test_a_dry_run_plans_from_the_records_too(env):
+    make_build(env.dir)
+    env.publish()
+    make_build(env.dir, tasks="v2")
+    rec = Recorder(env.s3, env.cf)
+    plan = env.publish(dry_run=True).plan
+    assert not plan.swept and rec.writes == [] and rec.lock_calls == []
+    assert len(plan.puts) == 4  # the chunk, the entry chunk, its map and index.html's blob

@@ -1,6 +1,7 @@
 """tmkit.publish pure parts: file classes, headers, invalidation planning, release retention, build scanning."""
 
 import io
+import json
 import os
 
 import pytest
@@ -304,3 +305,26 @@ def test_a_file_swapped_for_a_symlink_after_the_scan_is_not_read(tmp_path):
 
     with pytest.raises(ToolkitError, match="changed while publishing"):
         upload(NoS3(), "b", f.path, f)
+
+
+def test_records_are_stored_full_or_as_a_delta_and_read_back_whole():
+    import gzip
+
+    def entry(n):
+        return pub.Entry(f"{n:064x}", n, f"{n:032x}")
+
+    base = pub.Manifest({f"f{i}": entry(i) for i in range(50)})
+    new = pub.Manifest({**{p: e for p, e in base.files.items() if p != "f0"}, "f1": entry(99), "g": entry(7)})
+    delta = pub.decode(pub.encode(new, (base.release, base)), "k")
+    assert delta.base == base.release and set(delta.files) == {"f1", "g"} and delta.removed == ("f0",)
+    assert delta.resolve(new.release, base, "k") == new
+    assert pub.decode(pub.encode(base), "k").resolve(base.release, None, "k") == base
+    # a record written before (plain JSON, format 1) reads the same
+    assert pub.decode(json.dumps(base.to_json()).encode(), "k").resolve(base.release, None, "k") == base
+    # a delta applied to another base does not add up to its release
+    other = pub.Manifest({"f0": entry(1)})
+    with pytest.raises(ToolkitError, match=r"k is not a release manifest .with its base .* does not add up"):
+        delta.resolve(new.release, other, "k")
+    for bad in (b"\x1f\x8bnot gzip", gzip.compress(b"[1]"), gzip.compress(b'{"files": {}, "base": "../x"}')):
+        with pytest.raises(ToolkitError, match="k is not a release manifest"):
+            pub.decode(bad, "k")
