@@ -14,6 +14,7 @@ from tmkit.outputs import stack_outputs
 from tmkit.publish.build import scan_build
 from tmkit.publish.cdn import check_paths, collapse, create_invalidation, wait_invalidation
 from tmkit.publish.publishing import Result, publish
+from tmkit.publish.records import read_records
 from tmkit.publish.releases import Release, list_releases, rollback
 from tmkit.publish.remote import read_remote
 from tmkit.publish.rules import DEFAULT_WORKERS
@@ -119,7 +120,8 @@ def invalidate_env(
 def releases_env(cfg: EnvConfig) -> list[Release]:
     with aws_errors(cfg, f"reading the releases of {cfg.stack_name}", denied=DENIED, otherwise=OTHERWISE):
         t = target(cfg)
-        return list_releases(read_remote(t.s3(), t.bucket))
+        s3 = t.s3()
+        return list_releases(read_records(s3, t.bucket, None) or read_remote(s3, t.bucket))
 
 
 def rollback_env(cfg: EnvConfig, to: str | None = None, **options) -> tuple[str, list[str]]:

@@ -67,8 +67,9 @@ def _present(manifest: Manifest, keys: dict, modified) -> None:
         keys[key] = {"etag": e.md5 or "", "size": e.size, "modified": modified}
 
 
-def read_records(s3, bucket: str, release: str, *, workers: int = 8) -> Remote | None:
-    """What the bucket holds, from its records; None when they cannot vouch for it (list the bucket instead)."""
+def read_records(s3, bucket: str, release: str | None, *, workers: int = 8) -> Remote | None:
+    """What the bucket holds, from its records; None when they cannot vouch for it (list the bucket instead).
+    ``release``: the build about to be published (None: none)."""
     state, head = peek(s3, bucket)
     if sweep_due(state):
         return None
