@@ -282,6 +282,8 @@ def test_the_next_publish_keeps_a_release_that_went_live_before_its_record_was_w
     [
         (pub.STATE_KEY, b'{"live": "x", "history": [1, 2]}', "is not a release state"),
         (pub.STATE_KEY, b"[]", "is not a release state"),
+        (pub.STATE_KEY, b'{"format": 2, "history": [{"id": "../../etc"}]}', "is not a release state"),
+        (pub.STATE_KEY, b'{"format": 2, "history": [], "unswept": -1}', "is not a release state"),
         ("live", b'{"files": {"index.html": ["nothex", 1]}}', "is not a release manifest"),
         ("live", b"\x1f\x8b\x08\x00garbage", "is not a release manifest .its gzip data is corrupt"),
         ("live", __import__("gzip").compress(b" " * (2 << 20)), "inflates to more than 1 MiB"),

@@ -21,7 +21,16 @@ from concurrent.futures import ThreadPoolExecutor
 from tmkit.errors import ToolkitError
 from tmkit.publish.build import Build
 from tmkit.publish.manifest import RECORD_FORMAT, Manifest
-from tmkit.publish.remote import Remote, full_records, index_head, no_bucket, read_record, read_state, resolve
+from tmkit.publish.remote import (
+    Remote,
+    full_records,
+    index_head,
+    is_release_id,
+    no_bucket,
+    read_record,
+    read_state,
+    resolve,
+)
 from tmkit.publish.rules import LOCK_KEY, ROOT_INDEX, STATE_KEY, blob_key, is_fingerprinted, manifest_key
 
 SWEEP_EVERY = 10  # publishes between two full listings
@@ -75,7 +84,7 @@ def read_records(s3, bucket: str, release: str | None, *, workers: int = 8) -> R
         return None
     meta, modified = head if head else ({}, None)
     history = [e["id"] for e in state["history"]]
-    named = meta.get("release")
+    named = meta.get("release") if is_release_id(meta.get("release")) else None
     records = _fetch(
         s3, bucket, [*history, named, *state["pruning"], release, *(e.get("base") for e in state["history"])], workers
     )

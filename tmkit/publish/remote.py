@@ -10,6 +10,7 @@ index.html went live and before the state was written leaves the state one relea
 from __future__ import annotations
 
 import json
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,6 +18,8 @@ from datetime import UTC, datetime
 from tmkit.errors import ToolkitError
 from tmkit.publish.manifest import RECORD_FORMAT, Manifest, Record, decode
 from tmkit.publish.rules import RESERVED, ROOT_INDEX, RULES, STATE_KEY, manifest_key
+
+RELEASE_ID = re.compile(r"^[0-9a-f]{12}$")  # the first 12 hex digits of the manifest's hash
 
 
 @dataclass
@@ -131,11 +134,14 @@ def resolve(bucket: str, records: dict[str, Record | None], ids) -> tuple[dict[s
         record = records.get(rid)
         if record is None:
             continue
+        where = f"s3://{bucket}/{manifest_key(rid)}"
         base = records.get(record.base) if record.base else None
         if base is not None and base.base is not None:
-            base = None  # a delta's base must be a full record
-        full = Manifest(base.files, base.rules) if base else None
-        manifests[rid] = record.resolve(rid, full, f"s3://{bucket}/{manifest_key(rid)}")
+            raise ToolkitError(
+                f"{where} is not a release manifest (its base {record.base} is itself a delta; edited by hand?): "
+                "delete it and publish again."
+            )
+        manifests[rid] = record.resolve(rid, Manifest(base.files, base.rules) if base else None, where)
         bases[rid] = record.base
     return manifests, bases
 
@@ -187,6 +193,10 @@ def index_head(s3, bucket: str) -> tuple[dict, datetime] | None:
     return head.get("Metadata", {}), head["LastModified"]
 
 
+def is_release_id(value) -> bool:
+    return isinstance(value, str) and bool(RELEASE_ID.match(value))
+
+
 def parse_state(raw, bucket: str) -> dict:
     """``_releases/state.json`` (decoded JSON, or None when absent) as a dict with every field; ToolkitError
     when it is not a release state."""
@@ -197,10 +207,11 @@ def parse_state(raw, bucket: str) -> dict:
     numbers = [raw.get(k) for k in ("format", "keep", "unswept")] if isinstance(raw, dict) else [None]
     if (
         not isinstance(history, list)
-        or not all(isinstance(e, dict) and isinstance(e.get("id"), str) for e in history)
-        or not isinstance(live, str | None)
+        or not all(isinstance(e, dict) and is_release_id(e.get("id")) for e in history)
+        or not all(e.get("base") is None or is_release_id(e["base"]) for e in history)
+        or not (live is None or is_release_id(live))
         or not isinstance(pruning, list)
-        or not all(isinstance(i, str) for i in pruning)
+        or not all(is_release_id(i) for i in pruning)
         or not all(n is None or (isinstance(n, int) and not isinstance(n, bool) and n >= 0) for n in numbers)
     ):
         raise ToolkitError(f"s3://{bucket}/{STATE_KEY} is not a release state (edited by hand?): delete it.")
