@@ -44,8 +44,9 @@ def prune(
 
     The records in the bucket are listed again (one request) and the keys any of them needs are spared: every
     key of the release going live and of any record this publish did not know about (written meanwhile), and
-    the base records they build on (what the releases it knows need, the plan already left out). The records of the releases being
-    dropped go last, so a prune killed midway is finished by the next publish (the state lists them)."""
+    the base records they build on; what the releases it knows need, the plan already left out. The records
+    of the releases being dropped go last, so a prune killed midway is finished by the next publish (the
+    state names them)."""
     records = {k for k in deletes if k.startswith(RESERVED) and k.endswith(".json") and k.count("/") == 1}
     dropped = set(manifest_ids(records))
     bases = bases or {}
