@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from tmkit.errors import ToolkitError
@@ -31,6 +33,7 @@ from tmkit.publish.rules import (
 )
 
 _LISTED = 20  # offending paths named in one message
+HASH_THREADS = 4
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ class Build:
     skipped: list[str] = field(default_factory=list)  # dotfiles left out
     unresolved: dict[str, list[str]] = field(default_factory=dict)  # published anyway (force)
 
-    @property
+    @cached_property
     def manifest(self) -> Manifest:
         return Manifest({p: Entry(f.sha256, f.size, f.md5) for p, f in sorted(self.files.items())})
 
@@ -174,9 +177,10 @@ def scan_build(
             f"rebuild with `{build_hint}` (or point --dir at the build output)."
         )
     files = {}
-    for rel, source in found:
-        size, sha, md5 = hash_file(source)
-        files[rel] = LocalFile(rel, source, size, sha, md5)
+    # hashlib and file reads release the GIL: hash on a few threads (about 2x on two cores)
+    with ThreadPoolExecutor(max_workers=HASH_THREADS) as pool:
+        for (rel, source), (size, sha, md5) in zip(found, pool.map(hash_file, [s for _, s in found]), strict=True):
+            files[rel] = LocalFile(rel, source, size, sha, md5)
     unresolved = missing_references({rel: f.source for rel, f in files.items()})
     if unresolved and not force:
         lines = [f"{page}: {', '.join(refs)}" for page, refs in sorted(unresolved.items())]

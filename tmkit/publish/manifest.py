@@ -23,6 +23,7 @@ import json
 import re
 import zlib
 from dataclasses import dataclass
+from functools import cached_property
 
 from tmkit.errors import ToolkitError
 from tmkit.publish.rules import RULES, blob_key, is_fingerprinted
@@ -82,7 +83,7 @@ class Manifest:
     def to_json(self) -> dict:
         return {"format": FORMAT, "rules": self.rules, "files": {p: e.to_json() for p, e in sorted(self.files.items())}}
 
-    @property
+    @cached_property
     def release(self) -> str:
         """The release id: the first 12 hex digits of the manifest's hash."""
         return hashlib.sha256(json.dumps(self.to_json(), sort_keys=True).encode()).hexdigest()[:12]

@@ -103,6 +103,9 @@ def is_dotfile(path: str) -> bool:
     return any(s.startswith(".") for s in segments)
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def key_problem(path: str) -> str | None:
     """Why S3 would reject (or mangle) ``path`` as an object key; None when it is fine."""
     try:
@@ -111,7 +114,9 @@ def key_problem(path: str) -> str | None:
         return "its name is not valid UTF-8"
     if size > MAX_KEY_BYTES:
         return f"its key is {size} bytes of UTF-8, over S3's limit of {MAX_KEY_BYTES}"
-    bad = sorted({c for c in path if ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F})
+    if not _CONTROL.search(path):
+        return None
+    bad = sorted(set(_CONTROL.findall(path)))
     if bad:
         return "its name contains control characters (" + ", ".join(f"U+{ord(c):04X}" for c in bad) + ")"
     return None
