@@ -328,3 +328,39 @@ def test_records_are_stored_full_or_as_a_delta_and_read_back_whole():
     for bad in (b"\x1f\x8bnot gzip", gzip.compress(b"[1]"), gzip.compress(b'{"files": {}, "base": "../x"}')):
         with pytest.raises(ToolkitError, match="k is not a release manifest"):
             pub.decode(bad, "k")
+
+
+def test_parallel_keeps_a_bounded_queue_and_the_first_failure_stops_the_rest(monkeypatch):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tmkit.publish import transfer
+
+    state = {"submitted": 0, "finished": 0, "most": 0}
+    lock = threading.Lock()
+
+    class Counting(ThreadPoolExecutor):
+        def submit(self, fn, *args):
+            with lock:
+                state["submitted"] += 1
+                state["most"] = max(state["most"], state["submitted"] - state["finished"])
+            return super().submit(fn, *args)
+
+    def work(i):
+        with lock:
+            state["finished"] += 1
+
+    monkeypatch.setattr(transfer, "ThreadPoolExecutor", Counting)
+    transfer.parallel(work, list(range(2000)), 4)
+    assert state["finished"] == 2000 and state["most"] <= 8 + 1  # not 2,000 futures at once
+
+    ran = []
+
+    def fail_at_5(i):
+        ran.append(i)
+        if i == 5:
+            raise ValueError("item 5")
+
+    with pytest.raises(ValueError, match="item 5"):
+        transfer.parallel(fail_at_5, list(range(2000)), 2)
+    assert len(ran) < 20

@@ -7,7 +7,7 @@ import json
 import sys
 import threading
 from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, FIRST_EXCEPTION, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 
 from tmkit.errors import ToolkitError
@@ -40,18 +40,30 @@ class Progress:
 
 
 def parallel(fn: Callable, items: list, workers: int) -> None:
-    """Run ``fn(item)`` for every item on a bounded pool; the first failure stops the rest and is raised."""
+    """Run ``fn(item)`` for every item on a bounded pool; the first failure stops the rest and is raised.
+
+    At most ``2 * workers`` items are queued at a time, so memory does not grow with the number of items."""
     if not items:
         return
-    pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(items))))
+    workers = max(1, min(workers, len(items)))
+    pool = ThreadPoolExecutor(max_workers=workers)
+    pending: set = set()
     try:
-        futures = [pool.submit(fn, item) for item in items]
-        wait_futures(futures, return_when=FIRST_EXCEPTION)
-        for fut in futures:
-            if fut.done() and fut.exception():
-                raise fut.exception()
+        for item in items:
+            if len(pending) >= 2 * workers:
+                done, pending = wait_futures(pending, return_when=FIRST_COMPLETED)
+                _raise_first(done)
+            pending.add(pool.submit(fn, item))
+        done, _ = wait_futures(pending, return_when=FIRST_EXCEPTION)
+        _raise_first(done)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _raise_first(done) -> None:
+    for fut in done:
+        if fut.exception():
+            raise fut.exception()
 
 
 def _changed(f: LocalFile) -> ToolkitError:
