@@ -12,7 +12,6 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from dotenv import dotenv_values
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator, model_validator
 
 from tmkit import naming
@@ -56,7 +55,9 @@ EMULATOR_ACCOUNT = "123456789012"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    # defer_build: the validators are built when first used, EnvConfig's with its nested models inline, not one
+    # per class at import (docs/architecture.md, "Start-up").
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
 
 
 class BudgetConfig(_Strict):
@@ -342,6 +343,8 @@ def _environment_setting() -> tuple[str, str] | None:
         return value, "ENVIRONMENT in the shell"
     dotenv = ROOT / ".env"
     if dotenv.is_file():
+        from dotenv import dotenv_values  # only here: a task given --env never reads .env (docs/architecture.md)
+
         value = dotenv_values(dotenv).get("ENVIRONMENT")
         if value is not None:
             return value, "ENVIRONMENT in .env"

@@ -6,16 +6,24 @@ from __future__ import annotations
 
 import gc
 import json
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import botocore.loaders
 import botocore.session
 import pytest
 from botocore.exceptions import UnknownServiceError
+from invoke import Context, Exit
 
 from tmkit import aws, aws_models
 from tmkit.config import load_env
+from tmkit.errors import ToolkitError
+from tmkit.paths import ROOT
 from tmkit.publish import environment
+from tmkit.tasks._base import GC_THRESHOLD, tm_task
 
 SERVICES = ("cloudformation", "s3", "cloudfront", "sts")
 
@@ -136,3 +144,33 @@ def test_a_target_without_s3_workers_makes_no_s3_client(monkeypatch):
     t = environment.target(cfg)
     assert (t.bucket, t.distribution_id) == ("b", "E")
     assert made == ["creating-client-class.cloudformation"]  # invalidate needs no S3 (and CloudFront only when used)
+
+
+def test_inv_writes_the_bytecode_of_the_toolkit_modules(tmp_path):
+    """invoke turns bytecode writing off; without it every `inv` compiles the toolkit's modules anew."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(tmp_path)  # bytecode goes there, not into the working tree
+    inv = Path(sys.executable).parent / "inv"
+    subprocess.run([str(inv), "--list"], cwd=ROOT, env=env, check=True, capture_output=True)
+    written = {p.name.split(".")[0] for p in tmp_path.rglob("*.pyc") if "tmkit" in p.parts}
+    assert {"frontend", "stack", "_base"} <= written
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # the user's own setting still wins
+    other = tmp_path / "none"
+    env["PYTHONPYCACHEPREFIX"] = str(other)
+    subprocess.run([str(inv), "--list"], cwd=ROOT, env=env, check=True, capture_output=True)
+    assert not list(other.rglob("*.pyc"))
+
+
+def test_a_task_body_runs_with_fewer_collections_and_restores_the_threshold():
+    seen = []
+
+    @tm_task
+    def probe(c, env=None):
+        seen.append(gc.get_threshold())
+        raise ToolkitError("stop")
+
+    before = gc.get_threshold()
+    with pytest.raises(Exit):
+        probe(Context())
+    assert seen[0][0] >= GC_THRESHOLD and seen[0][1:] == before[1:]
+    assert gc.get_threshold() == before
