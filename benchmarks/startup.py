@@ -48,7 +48,8 @@ mark("import invoke")
 import tasks
 mark("import tasks")
 from tmkit.tasks._base import fewer_collections, load
-fewer_collections().__enter__()  # as tm_task runs a task's body
+task_body = fewer_collections()  # as tm_task runs a task's body (kept referenced: its exit restores the threshold)
+task_body.__enter__()
 cfg = load("local")
 mark("config load")
 from tmkit import aws
