@@ -14,7 +14,9 @@ Prints the median and minimum wall time (seconds) of:
   client, made in a background thread while DescribeStacks waits (its time counts from the first request);
 - the real thing: `inv frontend.publish --env local` of a two-file build to a deployed stack, from process spawn
   until its first request (DescribeStacks) and its first S3 request reach the emulator (seen by the counting
-  proxy of benchmarks/proxy.py).
+  proxy of benchmarks/proxy.py);
+- with --modules: where the imports of that path go, per step and top-level package (`-X importtime` self
+  times summed per package, median over the runs; importtime's own overhead inflates them by about a fifth).
 Nothing is asserted.
 """
 
@@ -43,6 +45,7 @@ import json, sys, time
 marks = [("interpreter", time.time(), time.process_time())]
 def mark(step):
     marks.append((step, time.time(), time.process_time()))
+    sys.stderr.write(f"@@{step}\\n")  # for --modules: the imports above this line belong to ``step``
 import invoke
 mark("import invoke")
 import tasks
@@ -115,10 +118,46 @@ def breakdown(endpoint: str, runs: int) -> None:
         wall = statistics.median(v[0] for v in values)
         cpu = statistics.median(v[1] for v in values)
         note = "  (spawn to first line; cpu: the interpreter's own)" if step == "interpreter" else ""
+        if step == "first request":
+            note = "  (cpu: the process's, with the S3 client being made meanwhile)"
         if step == AFTER:
             print(f"  {'total':<18} {statistics.median(totals):>7.3f} {statistics.median(cpu_totals):>7.3f}")
             note = "  (after the first request; made in a background thread while it waited)"
         print(f"  {step:<18} {wall:>7.3f} {cpu:>7.3f}{note}")
+
+
+def modules(endpoint: str, runs: int, top: int = 10) -> None:
+    """Import CPU per step and top-level package along the probe's path (``-X importtime`` self times)."""
+    per_run: list[dict[tuple[str, str], float]] = []
+    for _ in range(runs):
+        err = subprocess.run(
+            [str(BIN / "python"), "-X", "importtime", "-c", PROBE],
+            cwd=ROOT,
+            env=child_env(endpoint),
+            capture_output=True,
+            text=True,
+        ).stderr
+        sums: dict[tuple[str, str], float] = {}
+        pending: dict[str, float] = {}  # imports since the last mark: they belong to the next step
+        for line in err.splitlines():
+            if line.startswith("@@"):
+                for package, seconds in pending.items():
+                    sums[(line[2:], package)] = seconds
+                pending = {}
+            elif line.startswith("import time:") and line.count("|") == 2:
+                own, _, name = line[len("import time:") :].split("|")
+                if own.strip().isdigit():
+                    package = name.strip().split(".")[0]
+                    pending[package] = pending.get(package, 0.0) + int(own) / 1e6
+        per_run.append(sums)
+    steps = list(dict.fromkeys(k[0] for run in per_run for k in run))
+    print(f"\nimports per step and top-level package, -X importtime self times, median of {runs} runs (s):")
+    for step in steps:
+        names = {k[1] for run in per_run for k in run if k[0] == step}
+        median = {n: statistics.median(run.get((step, n), 0.0) for run in per_run) for n in names}
+        total = statistics.median(sum(v for k, v in run.items() if k[0] == step) for run in per_run)
+        shown = ", ".join(f"{n} {v:.3f}" for n, v in sorted(median.items(), key=lambda kv: -kv[1])[:top] if v >= 0.001)
+        print(f"  {step:<18} {total:.3f}  {shown}")
 
 
 def publish_first_request(proxy_url: str, proxy, runs: int) -> None:
@@ -171,6 +210,7 @@ def main() -> int:
     parser.add_argument(
         "--compile", action="store_true", help="keep PYTHONDONTWRITEBYTECODE: every process compiles the sources"
     )
+    parser.add_argument("--modules", action="store_true", help="also print import time per step and package")
     args = parser.parse_args()
     runs = args.runs
     if os.environ.get("PYTHONDONTWRITEBYTECODE") and not args.compile:
@@ -205,6 +245,8 @@ def main() -> int:
     proxy = CountingProxy(port).start()
     try:
         breakdown(f"http://localhost:{port}", runs)
+        if args.modules:
+            modules(f"http://localhost:{port}", runs)
         prepare(f"http://localhost:{port}")  # the local stack, with its bucket and distribution as outputs
         publish_first_request(proxy.url, proxy, runs)
     finally:
