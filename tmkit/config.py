@@ -55,9 +55,7 @@ EMULATOR_ACCOUNT = "123456789012"
 
 
 class _Strict(BaseModel):
-    # defer_build: the validators are built when first used, EnvConfig's with its nested models inline, not one
-    # per class at import (docs/architecture.md, "Start-up").
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class BudgetConfig(_Strict):
