@@ -174,3 +174,12 @@ def test_a_task_body_runs_with_fewer_collections_and_restores_the_threshold():
         probe(Context())
     assert seen[0][0] >= GC_THRESHOLD and seen[0][1:] == before[1:]
     assert gc.get_threshold() == before
+
+
+def test_a_task_given_env_does_not_import_dotenv(envs_dir):
+    code = (
+        "import sys; from tmkit.config import load_env, resolve_env_name; load_env(resolve_env_name('local')); "
+        "print(sorted(m for m in ('dotenv', 'botocore', 'boto3') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
