@@ -10,9 +10,13 @@ Prints the median and minimum wall time (seconds) of:
   --env local` does before its first request, against an emulator started here: interpreter start (process
   spawn to the first line), `import invoke`, `import tasks` (every task module), config load (`load_env`),
   botocore session (import and creation), first client (CloudFormation), first request (DescribeStacks);
-  each step's wall time and CPU time (the CPU time is the steadier figure on a busy machine);
-- the real thing: `inv frontend.publish --env local` from process spawn until its first request reaches the
-  emulator (seen by the counting proxy of benchmarks/proxy.py).
+  each step's wall time and CPU time (the CPU time is the steadier figure on a busy machine); then the S3
+  client, made in a background thread while DescribeStacks waits (its time counts from the first request);
+- the real thing: `inv frontend.publish --env local` of a two-file build to a deployed stack, from process spawn
+  until its first request (DescribeStacks) and its first S3 request reach the emulator (seen by the counting
+  proxy of benchmarks/proxy.py);
+- with --modules: where the imports of that path go, per step and top-level package (`-X importtime` self
+  times summed per package, median over the runs; importtime's own overhead inflates them by about a fifth).
 Nothing is asserted.
 """
 
@@ -33,16 +37,22 @@ BIN = ROOT / ".venv" / "bin"
 HEAVY = ("boto3", "botocore", "aws_cdk", "jsii", "moto", "jwt", "cryptography", "pydantic")
 
 # Runs in the child: wall clock (time.time, comparable with the parent's) and CPU time after each step.
-PROBE = """
+AFTER = "S3 client ready"
+PROBE = (
+    f"AFTER = {AFTER!r}\n"
+    + """
 import json, sys, time
 marks = [("interpreter", time.time(), time.process_time())]
 def mark(step):
     marks.append((step, time.time(), time.process_time()))
+    sys.stderr.write(f"@@{step}\\n")  # for --modules: the imports above this line belong to ``step``
 import invoke
 mark("import invoke")
 import tasks
 mark("import tasks")
-from tmkit.tasks._base import load
+from tmkit.tasks._base import fewer_collections, load
+task_body = fewer_collections()  # as tm_task runs a task's body (kept referenced: its exit restores the threshold)
+task_body.__enter__()
 cfg = load("local")
 mark("config load")
 from tmkit import aws
@@ -50,14 +60,18 @@ aws.session(cfg)
 mark("botocore session")
 cfn = aws.client(cfg, "cloudformation")
 mark("first client")
+s3 = aws.client_later(cfg, "s3", max_pool=12)  # as tmkit.publish.environment.target does
 try:
     cfn.describe_stacks(StackName=cfg.stack_name)
 except Exception as exc:  # the stack need not exist: the request was made
     if "does not exist" not in str(exc):
         raise
 mark("first request")
+s3.get()
+mark(AFTER)
 print(json.dumps(marks))
 """
+)
 
 
 def timed(argv: list[str], runs: int) -> list[float]:
@@ -95,39 +109,98 @@ def breakdown(endpoint: str, runs: int) -> None:
         for step, wall, cpu in marks:
             steps.setdefault(step, []).append((wall - prev_wall, cpu - prev_cpu))
             prev_wall, prev_cpu = wall, cpu
-        totals.append(marks[-1][1] - spawned)
-        cpu_totals.append(marks[-1][2])
+        first_request = next(m for m in marks if m[0] == "first request")
+        totals.append(first_request[1] - spawned)
+        cpu_totals.append(first_request[2])
     print(f"\nstart-up breakdown, process start to first request (median of {runs} runs; emulator on loopback):")
     print(f"  {'step':<18} {'wall s':>7} {'cpu s':>7}")
     for step, values in steps.items():
         wall = statistics.median(v[0] for v in values)
         cpu = statistics.median(v[1] for v in values)
         note = "  (spawn to first line; cpu: the interpreter's own)" if step == "interpreter" else ""
+        if step == "first request":
+            note = "  (cpu: the process's, with the S3 client being made meanwhile)"
+        if step == AFTER:
+            print(f"  {'total':<18} {statistics.median(totals):>7.3f} {statistics.median(cpu_totals):>7.3f}")
+            note = "  (after the first request; made in a background thread while it waited)"
         print(f"  {step:<18} {wall:>7.3f} {cpu:>7.3f}{note}")
-    print(f"  {'total':<18} {statistics.median(totals):>7.3f} {statistics.median(cpu_totals):>7.3f}")
+
+
+def modules(endpoint: str, runs: int, top: int = 10) -> None:
+    """Import CPU per step and top-level package along the probe's path (``-X importtime`` self times)."""
+    per_run: list[dict[tuple[str, str], float]] = []
+    for _ in range(runs):
+        err = subprocess.run(
+            [str(BIN / "python"), "-X", "importtime", "-c", PROBE],
+            cwd=ROOT,
+            env=child_env(endpoint),
+            capture_output=True,
+            text=True,
+        ).stderr
+        sums: dict[tuple[str, str], float] = {}
+        pending: dict[str, float] = {}  # imports since the last mark: they belong to the next step
+        for line in err.splitlines():
+            if line.startswith("@@"):
+                for package, seconds in pending.items():
+                    sums[(line[2:], package)] = seconds
+                pending = {}
+            elif line.startswith("import time:") and line.count("|") == 2:
+                own, _, name = line[len("import time:") :].split("|")
+                if own.strip().isdigit():
+                    package = name.strip().split(".")[0]
+                    pending[package] = pending.get(package, 0.0) + int(own) / 1e6
+        per_run.append(sums)
+    steps = list(dict.fromkeys(k[0] for run in per_run for k in run))
+    print(f"\nimports per step and top-level package, -X importtime self times, median of {runs} runs (s):")
+    for step in steps:
+        names = {k[1] for run in per_run for k in run if k[0] == step}
+        median = {n: statistics.median(run.get((step, n), 0.0) for run in per_run) for n in names}
+        total = statistics.median(sum(v for k, v in run.items() if k[0] == step) for run in per_run)
+        shown = ", ".join(f"{n} {v:.3f}" for n, v in sorted(median.items(), key=lambda kv: -kv[1])[:top] if v >= 0.001)
+        print(f"  {step:<18} {total:.3f}  {shown}")
 
 
 def publish_first_request(proxy_url: str, proxy, runs: int) -> None:
-    """`inv frontend.publish --env local`: process spawn until its first request reaches the proxy."""
-    times = []
-    for _ in range(runs):
-        proxy.reset()
-        start = time.perf_counter()
-        proc = subprocess.Popen(
-            [str(BIN / "inv"), "frontend.publish", "--env", "local", "--dir", str(ROOT / "benchmarks" / "out")],
-            cwd=ROOT,
-            env=child_env(proxy_url),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        while not sum(proxy.counts.values()) and proc.poll() is None and time.perf_counter() - start < 60:
-            time.sleep(0.001)
-        times.append(time.perf_counter() - start)
-        proc.kill()
-        proc.wait()
+    """`inv frontend.publish --env local` of a two-file build to a deployed stack: process spawn until its first
+    request, and its first S3 request, reach the proxy. Each publish runs to its end (no lock is left behind)."""
+    firsts, s3_firsts = [], []
+    with tempfile.TemporaryDirectory() as build:
+        Path(build, "assets").mkdir()
+        Path(build, "assets", "app-0123abcd.js").write_text("console.log('startup');\n")
+        Path(build, "index.html").write_text('<!doctype html><script type="module" src="/assets/app-0123abcd.js">')
+        for _ in range(runs):
+            proxy.reset()
+            first = s3_first = None
+            start = time.perf_counter()
+            proc = subprocess.Popen(
+                [str(BIN / "inv"), "frontend.publish", "--env", "local", "--dir", build],
+                cwd=ROOT,
+                env=child_env(proxy_url),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+            while s3_first is None and proc.poll() is None and time.perf_counter() - start < 60:
+                counts = dict(proxy.counts)
+                now = time.perf_counter() - start
+                if first is None and counts:
+                    first = now
+                if any(k.startswith("s3:") for k in counts):
+                    s3_first = now
+                time.sleep(0.0005)
+            err = proc.communicate()[1]
+            if first is None or s3_first is None or proc.returncode:
+                raise SystemExit(
+                    f"the publish made no S3 request or failed ({proc.returncode}):\n{err.decode()[-2000:]}"
+                )
+            firsts.append(first)
+            s3_firsts.append(s3_first)
     print(
         f"\n`inv frontend.publish --env local`, spawn to first request at the emulator: "
-        f"median {statistics.median(times):.3f} s  min {min(times):.3f} s  ({runs} runs)"
+        f"median {statistics.median(firsts):.3f} s  min {min(firsts):.3f} s  ({runs} runs)"
+    )
+    print(
+        f"`inv frontend.publish --env local`, spawn to first S3 request:         "
+        f"median {statistics.median(s3_firsts):.3f} s  min {min(s3_firsts):.3f} s  ({runs} runs)"
     )
 
 
@@ -137,6 +210,7 @@ def main() -> int:
     parser.add_argument(
         "--compile", action="store_true", help="keep PYTHONDONTWRITEBYTECODE: every process compiles the sources"
     )
+    parser.add_argument("--modules", action="store_true", help="also print import time per step and package")
     args = parser.parse_args()
     runs = args.runs
     if os.environ.get("PYTHONDONTWRITEBYTECODE") and not args.compile:
@@ -165,12 +239,15 @@ def main() -> int:
 
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from proxy import CountingProxy
-    from publish import start_emulator
+    from publish import prepare, start_emulator
 
     server, port = start_emulator()
     proxy = CountingProxy(port).start()
     try:
         breakdown(f"http://localhost:{port}", runs)
+        if args.modules:
+            modules(f"http://localhost:{port}", runs)
+        prepare(f"http://localhost:{port}")  # the local stack, with its bucket and distribution as outputs
         publish_first_request(proxy.url, proxy, runs)
     finally:
         proxy.stop()

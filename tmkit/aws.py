@@ -56,11 +56,15 @@ def _session_key(cfg: EnvConfig) -> tuple:
 def _new_session(profile: str | None, region: str, local: bool):
     import botocore.session
 
+    from tmkit.aws_models import create_loader
+
     session = botocore.session.Session(profile=profile)
     if local:
         # The emulator gets the fake credentials, never a profile from the shell (which may not even exist).
         session.get_component("config_store").set_config_variable("profile", None)
     session.set_config_variable("region", region)
+    # botocore's loader, cheaper on a process's first clients (tmkit/aws_models.py); same AWS_DATA_PATH.
+    session.register_component("data_loader", create_loader(session.get_config_variable("data_path")))
     return session
 
 
@@ -97,6 +101,37 @@ def client(cfg: EnvConfig, service: str, *, max_pool: int = 10, **kwargs):
         return shared.session.create_client(
             service, region_name=cfg.region, endpoint_url=cfg.endpoint_url, config=config, **credentials, **kwargs
         )
+
+
+class Later:
+    """A client being made in a background thread (``client_later``)."""
+
+    def __init__(self, make) -> None:
+        self._made, self._error = None, None
+        self._thread = threading.Thread(target=self._run, args=(make,), name="tmkit-client", daemon=True)
+        self._thread.start()
+
+    def _run(self, make) -> None:
+        try:
+            self._made = make()
+        except BaseException as exc:  # handed to the caller of get(), in its thread
+            self._error = exc
+
+    def get(self):
+        """The client, once made (waits for it); raises what making it raised."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._made
+
+
+def client_later(cfg: EnvConfig, service: str, **kwargs) -> Later:
+    """Start making ``client(cfg, service, **kwargs)`` in a background thread; ``.get()`` returns it.
+
+    Making a client is CPU work (loading its service model); started just before a request, it runs while
+    that request waits on the network. Start it once the session's first client exists: clients are made
+    one at a time per session, so starting it earlier delays that first client instead."""
+    return Later(lambda: client(cfg, service, **kwargs))
 
 
 def emulator_hint(cfg: EnvConfig) -> str:

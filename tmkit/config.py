@@ -12,7 +12,6 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from dotenv import dotenv_values
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator, model_validator
 
 from tmkit import naming
@@ -342,6 +341,8 @@ def _environment_setting() -> tuple[str, str] | None:
         return value, "ENVIRONMENT in the shell"
     dotenv = ROOT / ".env"
     if dotenv.is_file():
+        from dotenv import dotenv_values  # only here: a task given --env never reads .env (docs/architecture.md)
+
         value = dotenv_values(dotenv).get("ENVIRONMENT")
         if value is not None:
             return value, "ENVIRONMENT in .env"

@@ -32,15 +32,26 @@ def not_deployed(cfg: EnvConfig) -> ToolkitError:
     return ToolkitError(f"stack {cfg.stack_name} is not deployed: run `inv deploy --env {cfg.name}` first.")
 
 
-def describe_stack(cfg: EnvConfig, stack_name: str | None = None) -> dict | None:
+def _reading(cfg: EnvConfig, stack_name: str):
+    return aws_errors(cfg, f"reading stack {stack_name}")
+
+
+def cloudformation_client(cfg: EnvConfig):
+    """The CloudFormation client ``describe_stack`` makes, for a caller that wants it made before the request."""
+    with _reading(cfg, cfg.stack_name):
+        return client(cfg, "cloudformation")
+
+
+def describe_stack(cfg: EnvConfig, stack_name: str | None = None, cloudformation=None) -> dict | None:
     """The DescribeStacks entry of the environment's stack (or of ``stack_name`` in its account and region),
-    or None when it does not exist."""
+    or None when it does not exist. ``cloudformation``: the client to use (default: a new one)."""
     from botocore.exceptions import ClientError
 
     stack_name = stack_name or cfg.stack_name
-    with aws_errors(cfg, f"reading stack {stack_name}"):
+    with _reading(cfg, stack_name):
         try:
-            stacks = client(cfg, "cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
+            cfn = cloudformation or client(cfg, "cloudformation")
+            stacks = cfn.describe_stacks(StackName=stack_name)["Stacks"]
         except ClientError as exc:
             if "does not exist" in str(exc):
                 return None
@@ -49,9 +60,9 @@ def describe_stack(cfg: EnvConfig, stack_name: str | None = None) -> dict | None
     return stacks[0] if stacks else None
 
 
-def stack_outputs(cfg: EnvConfig) -> dict[str, str]:
+def stack_outputs(cfg: EnvConfig, cloudformation=None) -> dict[str, str]:
     """``{OutputKey: OutputValue}`` of the deployed stack; ToolkitError when it is not deployed."""
-    stack = describe_stack(cfg)
+    stack = describe_stack(cfg, cloudformation=cloudformation)
     if stack is None:
         raise not_deployed(cfg)
     status = stack["StackStatus"]

@@ -4,13 +4,13 @@ clients, and error translation through ``tmkit.aws.aws_errors`` (the toolkit's o
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from tmkit.aws import aws_errors, client
+from tmkit.aws import Later, aws_errors, client, client_later
 from tmkit.config import EnvConfig
 from tmkit.errors import ToolkitError
-from tmkit.outputs import stack_outputs
+from tmkit.outputs import cloudformation_client, stack_outputs
 from tmkit.publish.build import scan_build
 from tmkit.publish.cdn import check_paths, collapse, create_invalidation, wait_invalidation
 from tmkit.publish.publishing import Result, publish
@@ -31,8 +31,12 @@ class Target:
     cfg: EnvConfig
     bucket: str
     distribution_id: str
+    # The S3 client ``target(s3_workers=N)`` started making, for N workers.
+    s3_later: tuple[int, Later] | None = field(default=None, repr=False, compare=False)
 
     def s3(self, workers: int = DEFAULT_WORKERS):
+        if self.s3_later is not None and self.s3_later[0] == workers:
+            return self.s3_later[1].get()
         return client(self.cfg, "s3", max_pool=workers + 2)
 
     def cloudfront(self):
@@ -50,16 +54,22 @@ class _Lazy:
         return getattr(self._client, name)
 
 
-def target(cfg: EnvConfig) -> Target:
-    """The environment's frontend bucket and distribution, read from its stack outputs."""
-    outputs = stack_outputs(cfg)
+def target(cfg: EnvConfig, *, s3_workers: int | None = None) -> Target:
+    """The environment's frontend bucket and distribution, read from its stack outputs.
+
+    With ``s3_workers``, the S3 client for that many workers is made while DescribeStacks waits on the network
+    (docs/architecture.md, "Start-up"); the CloudFormation client is made first, so the request waits for nothing.
+    """
+    cloudformation = cloudformation_client(cfg)
+    s3_later = (s3_workers, client_later(cfg, "s3", max_pool=s3_workers + 2)) if s3_workers is not None else None
+    outputs = stack_outputs(cfg, cloudformation)
     missing = [k for k in ("FrontendBucketName", "DistributionId") if not outputs.get(k)]
     if missing:
         raise ToolkitError(
             f"stack {cfg.stack_name} has no {' or '.join(missing)} output: "
             f"redeploy it with `inv deploy --env {cfg.name}`."
         )
-    return Target(cfg, outputs["FrontendBucketName"], outputs["DistributionId"])
+    return Target(cfg, outputs["FrontendBucketName"], outputs["DistributionId"], s3_later)
 
 
 def publish_env(
@@ -83,9 +93,10 @@ def publish_env(
     for page, refs in sorted(build.unresolved.items()):
         say(f"--force: publishing {page} although it loads files missing from the build: {', '.join(refs)}")
     with aws_errors(cfg, f"publishing the frontend of {cfg.stack_name}", denied=DENIED, otherwise=OTHERWISE):
-        t = target(cfg)
+        workers = options.get("workers", DEFAULT_WORKERS)
+        t = target(cfg, s3_workers=workers)
         return publish(
-            t.s3(options.get("workers", DEFAULT_WORKERS)),
+            t.s3(workers),
             t.cloudfront(),
             t.bucket,
             t.distribution_id,
@@ -119,12 +130,12 @@ def invalidate_env(
 
 def releases_env(cfg: EnvConfig) -> list[Release]:
     with aws_errors(cfg, f"reading the releases of {cfg.stack_name}", denied=DENIED, otherwise=OTHERWISE):
-        t = target(cfg)
+        t = target(cfg, s3_workers=DEFAULT_WORKERS)
         s3 = t.s3()
         return list_releases(read_records(s3, t.bucket, None) or read_remote(s3, t.bucket))
 
 
 def rollback_env(cfg: EnvConfig, to: str | None = None, **options) -> tuple[str, list[str]]:
     with aws_errors(cfg, f"rolling back the frontend of {cfg.stack_name}", denied=DENIED, otherwise=OTHERWISE):
-        t = target(cfg)
+        t = target(cfg, s3_workers=DEFAULT_WORKERS)
         return rollback(t.s3(), t.cloudfront(), t.bucket, t.distribution_id, to=to, **options)
