@@ -44,25 +44,25 @@ class Entry:
         return [self.sha256, self.size, self.md5]
 
 
-def _bad(where: str, why: str) -> ToolkitError:
+def not_a_manifest(where: str, why: str) -> ToolkitError:
     return ToolkitError(f"{where} is not a release manifest ({why}; edited by hand?): delete it and publish again.")
 
 
 def _entries(raw: object, where: str) -> dict[str, Entry]:
     if not isinstance(raw, dict):
-        raise _bad(where, "no 'files' object")
+        raise not_a_manifest(where, "no 'files' object")
     files = {}
     for path, value in raw.items():
         if not isinstance(value, list) or len(value) < 2:
-            raise _bad(where, f"the entry of {path!r} is not [sha256, size, md5]")
+            raise not_a_manifest(where, f"the entry of {path!r} is not [sha256, size, md5]")
         sha, size, *rest = value
         md5 = rest[0] if rest else None
         if not (isinstance(sha, str) and len(sha) == 64 and _HEX.match(sha)):
-            raise _bad(where, f"the sha256 of {path!r} is not 64 hex digits")
+            raise not_a_manifest(where, f"the sha256 of {path!r} is not 64 hex digits")
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            raise _bad(where, f"the size of {path!r} is not a whole number")
+            raise not_a_manifest(where, f"the size of {path!r} is not a whole number")
         if md5 is not None and not (isinstance(md5, str) and _HEX.match(md5)):
-            raise _bad(where, f"the md5 of {path!r} is not hex")
+            raise not_a_manifest(where, f"the md5 of {path!r} is not hex")
         files[path] = Entry(sha, size, md5)
     return files
 
@@ -76,7 +76,7 @@ class Manifest:
     def parse(cls, raw: object, where: str) -> Manifest:
         """``raw`` (decoded JSON, a full record) as a Manifest; ToolkitError naming ``where`` when it is not one."""
         if not isinstance(raw, dict):
-            raise _bad(where, "no 'files' object")
+            raise not_a_manifest(where, "no 'files' object")
         rules = raw.get("rules")
         return cls(_entries(raw.get("files"), where), rules if isinstance(rules, str) else None)
 
@@ -129,11 +129,11 @@ class Record:
         if self.base is None:
             return Manifest(self.files, self.rules)
         if base is None:
-            raise _bad(where, f"its base record {self.base} is missing")
+            raise not_a_manifest(where, f"its base record {self.base} is missing")
         files = {p: e for p, e in base.files.items() if p not in self.removed} | self.files
         manifest = Manifest(dict(sorted(files.items())), self.rules)
         if manifest.release != release:
-            raise _bad(where, f"with its base {self.base} it does not add up to release {release}")
+            raise not_a_manifest(where, f"with its base {self.base} it does not add up to release {release}")
         return manifest
 
 
@@ -155,11 +155,11 @@ def _inflate(body: bytes, where: str) -> bytes:
         inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
         out = inflater.decompress(body, MAX_RECORD_BYTES + 1)
     except zlib.error:
-        raise _bad(where, "its gzip data is corrupt") from None
+        raise not_a_manifest(where, "its gzip data is corrupt") from None
     if len(out) > MAX_RECORD_BYTES or inflater.unconsumed_tail:
-        raise _bad(where, f"it inflates to more than {MAX_RECORD_BYTES >> 20} MiB")
+        raise not_a_manifest(where, f"it inflates to more than {MAX_RECORD_BYTES >> 20} MiB")
     if not inflater.eof:
-        raise _bad(where, "its gzip data is corrupt (truncated)")
+        raise not_a_manifest(where, "its gzip data is corrupt (truncated)")
     return out
 
 
@@ -170,11 +170,11 @@ def decode(body: bytes, where: str) -> Record:
     except ValueError:
         raise ToolkitError(f"{where} is not valid JSON (edited by hand?): delete it and publish again.") from None
     if not isinstance(raw, dict):
-        raise _bad(where, "no 'files' object")
+        raise not_a_manifest(where, "no 'files' object")
     rules = raw.get("rules") if isinstance(raw.get("rules"), str) else None
     base, removed = raw.get("base"), raw.get("removed", [])
     if base is not None and not (isinstance(base, str) and _HEX.match(base) and len(base) == 12):
-        raise _bad(where, "its base is not a release id")
+        raise not_a_manifest(where, "its base is not a release id")
     if not isinstance(removed, list) or not all(isinstance(p, str) for p in removed):
-        raise _bad(where, "'removed' is not a list of paths")
+        raise not_a_manifest(where, "'removed' is not a list of paths")
     return Record(rules, _entries(raw.get("files"), where), base, tuple(removed))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from tmkit.errors import ToolkitError
-from tmkit.publish.manifest import RECORD_FORMAT, Manifest, Record, decode
+from tmkit.publish.manifest import RECORD_FORMAT, Manifest, Record, decode, not_a_manifest
 from tmkit.publish.rules import RESERVED, ROOT_INDEX, RULES, STATE_KEY, manifest_key
 
 RELEASE_ID = re.compile(r"^[0-9a-f]{12}$")  # the first 12 hex digits of the manifest's hash
@@ -137,10 +137,7 @@ def resolve(bucket: str, records: dict[str, Record | None], ids) -> tuple[dict[s
         where = f"s3://{bucket}/{manifest_key(rid)}"
         base = records.get(record.base) if record.base else None
         if base is not None and base.base is not None:
-            raise ToolkitError(
-                f"{where} is not a release manifest (its base {record.base} is itself a delta; edited by hand?): "
-                "delete it and publish again."
-            )
+            raise not_a_manifest(where, f"its base {record.base} is itself a delta")
         manifests[rid] = record.resolve(rid, Manifest(base.files, base.rules) if base else None, where)
         bases[rid] = record.base
     return manifests, bases
