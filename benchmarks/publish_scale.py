@@ -264,9 +264,11 @@ class Harness:
         self.emulator.stop()
 
 
-def run_size(n: int, env: Harness, timeout: float, scenarios: bool, sweep: list[int]) -> tuple[list, list]:
+def run_size(
+    n: int, env: Harness, timeout: float, scenarios: bool, sweep: list[int], repeat: int = 1
+) -> tuple[list, list]:
     """The three scenarios at ``n`` files, then a first publish per worker count in ``sweep`` (each against
-    an emptied emulator, next to a first `aws s3 sync` under the same conditions)."""
+    an emptied emulator, next to a first `aws s3 sync` under the same conditions), ``repeat`` rounds."""
     build = OUT / f"dist-{n}"
     t_size = time.perf_counter()
     t = time.perf_counter()
@@ -298,8 +300,9 @@ def run_size(n: int, env: Harness, timeout: float, scenarios: bool, sweep: list[
         rows.append(both("rebuild", dist, changed_files=len(changed), changed_bytes=changed_bytes))
         rows.append(both("no change", dist))
         make_build(build, n)
-    for workers in sweep:
-        sweep_rows.append(both("first publish", prepare(env.direct), workers))
+    for _ in range(repeat):
+        for workers in sweep:
+            sweep_rows.append(both("first publish", prepare(env.direct), workers))
     shutil.rmtree(build, ignore_errors=True)
     say(f"  {n} files done in {time.perf_counter() - t_size:.0f} s (writing the builds: {generated:.1f} s)")
     return rows, sweep_rows
@@ -317,6 +320,7 @@ def main() -> None:
     ap.add_argument("--upload-mbit", type=float, default=50, help="shared upload bandwidth in Mbit/s (0: off)")
     ap.add_argument("--run-timeout", type=float, default=1800, help="seconds one tool run may take")
     ap.add_argument("--workers", default="", help="also a first publish per upload count in flight, e.g. 8,16,32,64")
+    ap.add_argument("--repeat", type=int, default=1, help="rounds of the --workers first publishes (default 1)")
     ap.add_argument("--no-scenarios", action="store_true", help="only the --workers first publishes")
     ap.add_argument("--json", type=Path, help="also write every row (and the targets) to this file")
     args = ap.parse_args()
@@ -340,7 +344,7 @@ def main() -> None:
     try:
         for n in sizes:
             say(f"{n} files ...")
-            r, s = run_size(n, env, args.run_timeout, not args.no_scenarios, sweep)
+            r, s = run_size(n, env, args.run_timeout, not args.no_scenarios, sweep, max(1, args.repeat))
             rows += r
             sweep_rows += s
     finally:

@@ -63,7 +63,8 @@ def where_time_goes(rows: list[dict], link_rate: float) -> None:
     )
     print(
         f"  {'files':>6} {'tool':<5} {'workers':>7} {'wall':>6} {'floor':>6} {'start':>6} {'before':>6} "
-        f"{'uploads':>7} {'after':>6} {'exit':>5} {'in flight':>9} {'busy':>5} {'other req':>9} {'CPU':>5} {'emu CPU':>7}"
+        f"{'uploads':>7} {'after':>6} {'exit':>5} {'in flight':>9} {'busy':>5} {'other req':>9} {'CPU':>5} {'emu CPU':>7} "
+        f"{'proxy CPU':>9}"
     )
     for r in rows:
         if r["scenario"] != "first publish":
@@ -77,7 +78,7 @@ def where_time_goes(rows: list[dict], link_rate: float) -> None:
                 f"  {r['files']:>6} {tool:<5} {x.get('workers') or 'default':>7} {x['wall']:>6.2f} {floor:>6.2f} "
                 f"{p['startup']:>6.2f} {p['before_uploads']:>6.2f} {p['uploads']:>7.2f} {p['after_uploads']:>6.2f} "
                 f"{p['exit']:>5.2f} {p['in_flight']:>9.1f} {p['link_busy']:>5.0%} {p['others']:>9} "
-                f"{x['cpu']:>5.1f} {x['emulator_cpu']:>7.1f}"
+                f"{x['cpu']:>5.1f} {x['emulator_cpu']:>7.1f} {x['proxy_cpu']:>9.1f}"
             )
 
 
@@ -97,6 +98,16 @@ def sweep_table(sweep: list[dict]) -> None:
             f"{_ratio(tm['wall'], sy['wall']):.2f}x | {tm['cpu']:.2f} s | {tm['emulator_cpu']:.2f} s | "
             f"{p.get('in_flight', 0):.1f} | {p.get('link_busy', 0):.0%} | {r['load']:.1f} |"
         )
+    groups: dict[tuple[int, int], list[float]] = {}
+    for r in sweep:
+        groups.setdefault((r["files"], r["tmkit"]["workers"]), []).append(_ratio(r["tmkit"]["wall"], r["sync"]["wall"]))
+    print(
+        "\nmedian ratio to sync per size and --workers: "
+        + "; ".join(
+            f"{n:,} files --workers {w}: {statistics.median(v):.2f}x ({len(v)} runs)"
+            for (n, w), v in sorted(groups.items())
+        )
+    )
 
 
 def _check(out: list, target: str, files: int | None, figure: str, met: bool | None) -> None:
