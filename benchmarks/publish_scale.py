@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import hashlib
 import os
 import random
 import shutil
@@ -62,7 +63,6 @@ from publish import (  # noqa: E402
     emit_asset,
     last_invalidation,
     prepare,
-    tree,
     write_shell,
 )
 from scale_report import report  # noqa: E402
@@ -115,6 +115,15 @@ def make_build(root: Path, n: int, *, changed_module: int | None = None, seed: i
     for i in range(FONTS):
         emit(f"inter-{i}00-normal", "woff2", rng.randbytes(30_000))
     write_shell(root, rng, css=css[:2], preload=vendors[0], entry=entry)
+
+
+def digests(root: Path) -> dict[str, tuple[int, bytes]]:
+    """Every file of the build: (size, sha256), so that two builds compare exactly without holding their bytes."""
+    return {
+        p.relative_to(root).as_posix(): (p.stat().st_size, hashlib.sha256(p.read_bytes()).digest())
+        for p in root.rglob("*")
+        if p.is_file()
+    }
 
 
 # ---- running a tool: wall time, CPU, peak memory, and where its requests went ------------------------------
@@ -274,8 +283,8 @@ def run_size(
     t = time.perf_counter()
     make_build(build, n)
     generated = time.perf_counter() - t
-    before = tree(build)
-    total = sum(len(b) for b in before.values())
+    before = digests(build)
+    total = sum(size for size, _ in before.values())
     base = {"files": len(before), "mb": total / 1e6, "generate_s": generated}
     rows, sweep_rows = [], []
 
@@ -293,13 +302,14 @@ def run_size(
         t = time.perf_counter()
         make_build(build, n, changed_module=CHANGED_MODULE)
         generated += time.perf_counter() - t
-        after = tree(build)
+        after = digests(build)
         # exact: the bytes of every file whose content differs between the two builds (or is new)
-        changed = {p: b for p, b in after.items() if before.get(p) != b}
-        changed_bytes = sum(len(b) for b in changed.values())
+        changed = {p: d for p, d in after.items() if before.get(p) != d}
+        changed_bytes = sum(size for size, _ in changed.values())
         rows.append(both("rebuild", dist, changed_files=len(changed), changed_bytes=changed_bytes))
         rows.append(both("no change", dist))
-        make_build(build, n)
+        if sweep:
+            make_build(build, n)
     for _ in range(repeat):
         for workers in sweep:
             sweep_rows.append(both("first publish", prepare(env.direct), workers))

@@ -123,7 +123,7 @@ def targets(rows: list[dict]) -> list[dict]:
         if r:
             limit = REBUILD_RATIO_SMALL if n < LARGE_FROM else REBUILD_RATIO_LARGE
             ratio = _ratio(r["tmkit"]["wall"], r["sync"]["wall"])
-            figure = f"{ratio:.2f}x ({r['tmkit']['wall']:.2f} s vs {r['sync']['wall']:.2f} s)"
+            figure = f"{ratio:.3f}x ({r['tmkit']['wall']:.2f} s vs {r['sync']['wall']:.2f} s)"
             _check(out, f"rebuild wall <= {limit}x sync", n, figure, ratio <= limit)
     rebuilds = [(n, by[(n, "rebuild")]) for n in sizes if (n, "rebuild") in by]
     if rebuilds:
@@ -142,7 +142,7 @@ def targets(rows: list[dict]) -> list[dict]:
         r = by.get((n, "first publish"))
         if r:
             ratio = _ratio(r["tmkit"]["wall"], r["sync"]["wall"])
-            figure = f"{ratio:.2f}x ({r['tmkit']['wall']:.2f} s vs {r['sync']['wall']:.2f} s)"
+            figure = f"{ratio:.3f}x ({r['tmkit']['wall']:.2f} s vs {r['sync']['wall']:.2f} s)"
             _check(out, f"first publish wall <= {FIRST_RATIO:g}x sync", n, figure, ratio <= FIRST_RATIO)
     for n in sizes:
         r = by.get((n, "no change"))
