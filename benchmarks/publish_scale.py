@@ -30,8 +30,8 @@ every row. Not a test: it prints figures.
 
 Duration on the 2-core machine at a low load: about 25 s for 300 files, 1.5 minutes for 3,500 and 9 for
 20,000 (each first publish or sync of a rebuilt site sends one PUT per file; the emulator spends 3.5-4 ms of
-CPU on each); benchmarks/README.md has the measured runs. Each tool runEach tool run is stopped after ``--run-timeout`` seconds (default 1800), which ends the benchmark
-with a message and the figures measured so far.
+CPU on each); benchmarks/README.md has the measured runs. Each tool run is stopped after ``--run-timeout``
+seconds (default 1800), which ends the benchmark with a message and the figures measured so far.
 """
 
 from __future__ import annotations
