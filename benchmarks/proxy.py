@@ -4,6 +4,7 @@
     ... point AWS_ENDPOINT_URL at proxy.url ...
     proxy.counts      # Counter: "s3:PutObject" -> n, "cloudfront:CreateInvalidation" -> n, ...
     proxy.bytes_up    # request body bytes that crossed the link
+    proxy.events      # (arrived, answered, operation, body bytes, path) per request, monotonic seconds
     proxy.reset()
 
 The link: every request waits ``latency_ms`` (one round trip) before it is forwarded, and request
@@ -105,6 +106,7 @@ class CountingProxy:
         self.lock = threading.Lock()
         self.counts: Counter = Counter()
         self.bytes_up = 0
+        self.events: list[tuple[float, float, str, int, str]] = []
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -139,6 +141,7 @@ class CountingProxy:
                 return bytes(out)
 
             def _forward(self):
+                arrived = time.monotonic()
                 if proxy.latency:
                     time.sleep(proxy.latency)
                 body = self._body()
@@ -172,6 +175,8 @@ class CountingProxy:
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(data)
+                with proxy.lock:
+                    proxy.events.append((arrived, time.monotonic(), op, len(body), self.path))
 
             do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _forward
 
@@ -195,8 +200,12 @@ class CountingProxy:
         self.server.server_close()
 
     def reset(self) -> tuple[Counter, int]:
-        """Return (counts, bytes_up) since the last reset, and zero them."""
+        """Return (counts, bytes_up) since the last reset, and zero them (and ``events``)."""
+        return self.reset_all()[:2]
+
+    def reset_all(self) -> tuple[Counter, int, list[tuple[float, float, str, int, str]]]:
+        """Return (counts, bytes_up, events) since the last reset, and zero them."""
         with self.lock:
-            snapshot = (self.counts, self.bytes_up)
-            self.counts, self.bytes_up = Counter(), 0
+            snapshot = (self.counts, self.bytes_up, self.events)
+            self.counts, self.bytes_up, self.events = Counter(), 0, []
         return snapshot

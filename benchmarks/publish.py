@@ -24,7 +24,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -35,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from emulator import start_emulator  # noqa: E402  (moto's server in its own process; also startup.py's)
 from proxy import CountingProxy  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out"
@@ -131,25 +131,6 @@ def tree(root: Path) -> dict[str, bytes]:
 
 
 # ---- the emulator and the proxy ------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_emulator():
-    import logging
-
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    return server, port
-
-
 def prepare(endpoint: str) -> str:
     """Fresh emulator state: the local stack (bucket + distribution as outputs) and the sync bucket."""
     from tmkit.aws import client

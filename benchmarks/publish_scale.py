@@ -1,33 +1,44 @@
 """Benchmark: `inv frontend.publish` against `aws s3 sync --delete` at several build sizes, behind a simulated link.
 
     .venv/bin/python benchmarks/publish_scale.py                        # 300 and 3,500 files
-    .venv/bin/python benchmarks/publish_scale.py --sizes 300,3500,20000
+    .venv/bin/python benchmarks/publish_scale.py --sizes 300,3500,20000 --json benchmarks/out/scale.json
     .venv/bin/python benchmarks/publish_scale.py --files 1000 --latency-ms 50 --upload-mbit 20
+    .venv/bin/python benchmarks/publish_scale.py --sizes 300,3500 --workers 8,16,32,64 --no-scenarios
 
 For each size a Vite-like build of N files is written (an entry chunk that imports every route chunk by its
 fingerprinted name, vendor chunks, route chunks, CSS, images, fonts, six unfingerprinted files; see
-``make_build``) and published by each tool, to its own bucket on the same emulator, through the counting proxy
-of benchmarks/proxy.py (default link: 20 ms per request, 50 Mbit/s upload), in three scenarios:
+``make_build``) and published by each tool, to its own bucket on the same emulator (moto's server in its own
+process: benchmarks/emulator.py), through the counting proxy of benchmarks/proxy.py (default link: 20 ms per
+request, 50 Mbit/s upload), in three scenarios:
 
 - first publish (empty bucket);
 - one-module rebuild: the build is written again (every file rewritten, new mtimes) with one route chunk
-  changed, so that chunk, the entry chunk and index.html change;
+  changed, so that chunk, the entry chunk and index.html change; the changed bytes are exact (the files whose
+  content differs between the two builds);
 - no-change publish: the same build directory published again, untouched.
+
+``--workers 8,16,32`` adds, per size, a first publish (emptied emulator) per count of uploads in flight, each
+next to a first `aws s3 sync` (awscli's default: 10 in flight) run right after it under the same conditions.
 
 Both tools run as CLI processes (`inv frontend.publish --env local`; `aws s3 sync --delete` then
 `aws cloudfront create-invalidation --paths '/*'`), exactly as benchmarks/publish.py runs them. Prints, per size
-and scenario: wall time, CPU time and peak memory of the tool's processes, requests, bytes uploaded, the
-ratios, and the requests by operation (where they go). Not a test: it prints figures.
+and scenario: wall time, CPU time and peak memory of the tool's processes, the emulator's CPU time, requests,
+bytes uploaded, the ratios, the requests by operation, where a first publish's time goes (start-up, before the
+uploads, the uploads with the mean in flight and how busy the link was, after them, exit), and the targets of
+the publish, each with its figure and met / NOT met (benchmarks/scale_report.py). ``--json PATH`` also writes
+every row. Not a test: it prints figures.
 
-Expected duration on a 2-core machine with nothing else running: about 1 minute for 300 files, 5 minutes for
-3,500, 30 minutes or more for 20,000 (the emulator handles one request in a few milliseconds of CPU, and a
-first publish and a sync after a rebuild each send one PUT per file). Each tool run is stopped after
-``--run-timeout`` seconds (default 1800), which ends the benchmark with a message.
+Duration on the 2-core machine at a low load: about 25 s for 300 files, 1.5 minutes for 3,500 and 9 for
+20,000 (each first publish or sync of a rebuilt site sends one PUT per file; the emulator spends 3.5-4 ms of
+CPU on each); benchmarks/README.md has the measured runs. Each tool run is stopped after ``--run-timeout``
+seconds (default 1800), which ends the benchmark with a message and the figures measured so far.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import hashlib
 import os
 import random
 import shutil
@@ -41,6 +52,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from emulator import start_emulator  # noqa: E402
 from proxy import CountingProxy  # noqa: E402
 from publish import (  # noqa: E402
     OUT,
@@ -49,13 +61,11 @@ from publish import (  # noqa: E402
     _text,
     child_env,
     emit_asset,
-    fmt_counts,
     last_invalidation,
     prepare,
-    start_emulator,
-    tree,
     write_shell,
 )
+from scale_report import report  # noqa: E402
 
 UNFINGERPRINTED = 6  # index.html, 404.html, favicon.svg, robots.txt, manifest.webmanifest, apple-touch-icon.png
 FONTS = 8
@@ -107,7 +117,16 @@ def make_build(root: Path, n: int, *, changed_module: int | None = None, seed: i
     write_shell(root, rng, css=css[:2], preload=vendors[0], entry=entry)
 
 
-# ---- running a tool: wall time and the peak memory of its processes ----------------------------------------
+def digests(root: Path) -> dict[str, tuple[int, bytes]]:
+    """Every file of the build: (size, sha256), so that two builds compare exactly without holding their bytes."""
+    return {
+        p.relative_to(root).as_posix(): (p.stat().st_size, hashlib.sha256(p.read_bytes()).digest())
+        for p in root.rglob("*")
+        if p.is_file()
+    }
+
+
+# ---- running a tool: wall time, CPU, peak memory, and where its requests went ------------------------------
 def _hwm_kb(pid: int) -> int:
     """The process's peak resident memory so far (VmHWM), 0 once it is gone."""
     try:
@@ -117,13 +136,15 @@ def _hwm_kb(pid: int) -> int:
         return 0
 
 
-def run_measured(args: list[str], endpoint: str, timeout: float) -> tuple[int, float]:
-    """Run one CLI to completion: (peak resident memory in kB, sampled every 5 ms from /proc; CPU seconds).
+def run_measured(args: list[str], endpoint: str, timeout: float) -> tuple[int, float, float]:
+    """Run one CLI to completion: (peak resident memory in kB, sampled every 5 ms from /proc; CPU seconds;
+    the monotonic time it was spawned).
 
     (wait4's ru_maxrss would also count the benchmark process itself, copied by the fork before exec; its CPU
     time is the child's own.) On a busy machine the CPU time is the steadier figure.
     """
     with tempfile.TemporaryFile("w+") as err:
+        spawned = time.monotonic()
         proc = subprocess.Popen(args, cwd=ROOT, env=child_env(endpoint), stdout=subprocess.DEVNULL, stderr=err)
         deadline = time.monotonic() + timeout
         peak = 0
@@ -139,107 +160,166 @@ def run_measured(args: list[str], endpoint: str, timeout: float) -> tuple[int, f
         if proc.returncode:
             err.seek(0)
             raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}):\n{err.read()[-2000:]}")
-    return peak, usage.ru_utime + usage.ru_stime
+    return peak, usage.ru_utime + usage.ru_stime, spawned
 
 
-def tmkit_run(build: Path, endpoint: str, dist: str, timeout: float) -> tuple[list[str] | None, int, float]:
-    args = [str(VENV_BIN / "inv"), "frontend.publish", "--env", "local", "--dir", str(build)]
-    return None, *run_measured(args, endpoint, timeout)
+@functools.cache
+def workers_flag() -> bool:
+    """Whether `inv frontend.publish` takes --workers (else the benchmark passes the count through the package)."""
+    out = subprocess.run(
+        [str(VENV_BIN / "inv"), "--help", "frontend.publish"], cwd=ROOT, capture_output=True, text=True
+    ).stdout
+    return "--workers" in out
 
 
-def sync_run(build: Path, endpoint: str, dist: str, timeout: float) -> tuple[list[str] | None, int, float]:
+def tmkit_args(build: Path, workers: int | None) -> list[str]:
+    """`inv frontend.publish --env local --dir BUILD`, with ``workers`` uploads in flight when given: through
+    the task's --workers when it has one, else the same `inv` program with the package's ``publish_env``
+    given ``workers`` (the task calls it through the package, so nothing else differs)."""
+    task = ["frontend.publish", "--env", "local", "--dir", str(build)]
+    if workers is None:
+        return [str(VENV_BIN / "inv"), *task]
+    if workers_flag():
+        return [str(VENV_BIN / "inv"), *task, "--workers", str(workers)]
+    code = (
+        "import sys, tmkit.publish as p; f = p.publish_env; "
+        f"p.publish_env = lambda *a, **k: f(*a, **{{**k, 'workers': {workers}}}); "
+        "from invoke.main import program; sys.argv[0] = 'inv'; sys.exit(program.run())"
+    )
+    return [sys.executable, "-c", code, *task]
+
+
+def tmkit_run(build: Path, endpoint: str, dist: str, timeout: float, workers: int | None = None):
+    return None, *run_measured(tmkit_args(build, workers), endpoint, timeout)
+
+
+def sync_run(build: Path, endpoint: str, dist: str, timeout: float, workers: int | None = None):
     aws = [str(VENV_BIN / "aws"), "--endpoint-url", endpoint]
-    rss, cpu = run_measured(
+    rss, cpu, spawned = run_measured(
         aws + ["s3", "sync", str(build), f"s3://{SYNC_BUCKET}", "--delete", "--only-show-errors"], endpoint, timeout
     )
     invalidation = ["cloudfront", "create-invalidation", "--distribution-id", dist, "--paths", "/*"]
-    rss2, cpu2 = run_measured(aws + invalidation, endpoint, 60)
-    return ["/*"], max(rss, rss2), cpu + cpu2
+    rss2, cpu2, _ = run_measured(aws + invalidation, endpoint, 60)
+    return ["/*"], max(rss, rss2), cpu + cpu2, spawned
 
 
-def measure(tool, build: Path, proxy: CountingProxy, direct: str, dist: str, timeout: float) -> dict:
+def is_upload(op: str, path: str) -> bool:
+    """A PUT of a site file (not the lock, a release record or the state)."""
+    key = path.split("?")[0].split("/", 2)[-1]
+    return op == "s3:PutObject" and (not key.startswith("_releases/") or key.startswith("_releases/blobs/"))
+
+
+def phases(events: list, spawned: float, ended: float, link_rate: float) -> dict:
+    """Where a run's wall time went, from the proxy's view of its requests (seconds)."""
+    if not events:
+        return {}
+    first = min(e[0] for e in events)
+    last = max(e[1] for e in events)
+    ups = [e for e in events if is_upload(e[2], e[4])]
+    out = {"startup": first - spawned, "requests": last - first, "exit": ended - last}
+    if ups:
+        u0, u1 = min(e[0] for e in ups), max(e[1] for e in ups)
+        span = max(u1 - u0, 1e-9)
+        out.update(
+            before_uploads=u0 - first,
+            uploads=u1 - u0,
+            after_uploads=last - u1,
+            in_flight=sum(e[1] - e[0] for e in ups) / span,  # mean uploads in flight
+            link_busy=(sum(e[3] for e in ups) / link_rate / span) if link_rate else 0.0,
+            others=sum(1 for e in events if not is_upload(e[2], e[4])),
+        )
+    return out
+
+
+def measure(tool, build: Path, env: Harness, dist: str, timeout: float, workers: int | None = None) -> dict:
+    proxy = env.proxy
     proxy.reset()
+    emu0, own0 = env.emulator.cpu_seconds(), time.process_time()
     t0 = time.perf_counter()
-    paths, rss, cpu = tool(build, proxy.url, dist, timeout)
+    paths, rss, cpu, spawned = tool(build, proxy.url, dist, timeout, workers)
     wall = time.perf_counter() - t0
-    counts, up = proxy.reset()
+    ended = time.monotonic()
+    emu, own = env.emulator.cpu_seconds() - emu0, time.process_time() - own0
+    counts, up, events = proxy.reset_all()
     counts = {k: v for k, v in counts.items() if v > 0}
     if paths is None:
-        paths = last_invalidation(direct, dist) if counts.get("cloudfront:CreateInvalidation") else []
+        paths = last_invalidation(env.direct, dist) if counts.get("cloudfront:CreateInvalidation") else []
     return {
         "wall": wall,
         "counts": counts,
         "bytes": up,
         "rss_kb": rss,
         "cpu": cpu,
+        "emulator_cpu": emu,
+        "proxy_cpu": own,
         "paths": paths,
         "requests": sum(counts.values()),
+        "workers": workers,
+        "phases": phases(events, spawned, ended, proxy.link.rate),
     }
 
 
 # ---- one size ----------------------------------------------------------------------------------------------
-def run_size(n: int, proxy: CountingProxy, direct: str, timeout: float) -> list[dict]:
+class Harness:
+    """The emulator (its own process, benchmarks/emulator.py) and the counting proxy in front of it."""
+
+    def __init__(self, latency_ms: float, upload_mbit: float):
+        self.emulator, port = start_emulator()
+        self.direct = os.environ["AWS_ENDPOINT_URL"] = f"http://localhost:{port}"
+        self.proxy = CountingProxy(port, latency_ms=latency_ms, upload_mbit=upload_mbit).start()
+
+    def stop(self) -> None:
+        self.proxy.stop()
+        self.emulator.stop()
+
+
+def run_size(
+    n: int, env: Harness, timeout: float, scenarios: bool, sweep: list[int], repeat: int = 1
+) -> tuple[list, list]:
+    """The three scenarios at ``n`` files, then a first publish per worker count in ``sweep`` (each against
+    an emptied emulator, next to a first `aws s3 sync` under the same conditions), ``repeat`` rounds."""
     build = OUT / f"dist-{n}"
-    dist = prepare(direct)
     t_size = time.perf_counter()
+    t = time.perf_counter()
     make_build(build, n)
-    before = tree(build)
-    total = sum(len(b) for b in before.values())
-    rows = []
+    generated = time.perf_counter() - t
+    before = digests(build)
+    total = sum(size for size, _ in before.values())
+    base = {"files": len(before), "mb": total / 1e6, "generate_s": generated}
+    rows, sweep_rows = [], []
 
-    def both(scenario: str, **extra) -> None:
-        tm = measure(tmkit_run, build, proxy, direct, dist, timeout)
-        sy = measure(sync_run, build, proxy, direct, dist, timeout)
-        rows.append({"files": len(before), "mb": total / 1e6, "scenario": scenario, "tmkit": tm, "sync": sy, **extra})
-        say(f"  {n} files, {scenario}: tmkit {tm['wall']:.2f} s, sync {sy['wall']:.2f} s")
+    def both(scenario: str, dist: str, workers: int | None = None, **extra) -> dict:
+        tm = measure(tmkit_run, build, env, dist, timeout, workers)
+        sy = measure(sync_run, build, env, dist, timeout)
+        row = {**base, "scenario": scenario, "tmkit": tm, "sync": sy, "load": os.getloadavg()[0], **extra}
+        label = f"{scenario}" + (f" --workers {workers}" if workers else "")
+        say(f"  {n} files, {label}: tmkit {tm['wall']:.2f} s, sync {sy['wall']:.2f} s (load {row['load']:.1f})")
+        return row
 
-    both("first publish")
-    make_build(build, n, changed_module=CHANGED_MODULE)
-    after = tree(build)
-    changed = {p: b for p, b in after.items() if before.get(p) != b}
-    changed_bytes = sum(len(b) for b in changed.values())
-    both("rebuild", changed_files=len(changed), changed_bytes=changed_bytes)
-    both("no change")
+    if scenarios:
+        dist = prepare(env.direct)
+        rows.append(both("first publish", dist))
+        t = time.perf_counter()
+        make_build(build, n, changed_module=CHANGED_MODULE)
+        generated += time.perf_counter() - t
+        after = digests(build)
+        # exact: the bytes of every file whose content differs between the two builds (or is new)
+        changed = {p: d for p, d in after.items() if before.get(p) != d}
+        changed_bytes = sum(size for size, _ in changed.values())
+        rows.append(both("rebuild", dist, changed_files=len(changed), changed_bytes=changed_bytes))
+        rows.append(both("no change", dist))
+        if sweep:
+            make_build(build, n)
+    for _ in range(repeat):
+        for workers in sweep:
+            sweep_rows.append(both("first publish", prepare(env.direct), workers))
     shutil.rmtree(build, ignore_errors=True)
-    say(f"  {n} files done in {time.perf_counter() - t_size:.0f} s")
-    return rows
+    say(f"  {n} files done in {time.perf_counter() - t_size:.0f} s (writing the builds: {generated:.1f} s)")
+    return rows, sweep_rows
 
 
 def say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
-
-
-def report(rows: list[dict], link: str) -> None:
-    print(f"\n## publish at scale ({link}; both tools as CLI processes) [load average {os.getloadavg()[0]:.1f}]")
-    print(
-        "\n| build | scenario | inv frontend.publish | aws s3 sync | wall ratio | request ratio |\n"
-        "|---|---|---|---|---|---|"
-    )
-    for r in rows:
-        tm, sy = r["tmkit"], r["sync"]
-        build = f"{r['files']:,} files, {r['mb']:.1f} MB"
-        scenario = r["scenario"]
-        if "changed_bytes" in r:
-            scenario += f" ({r['changed_files']} files, {r['changed_bytes'] / 1e3:.1f} kB changed)"
-        cells = [
-            f"{x['wall']:.2f} s ({x['cpu']:.2f} s CPU), {x['requests']} req, {x['bytes'] / 1e6:.3f} MB up, {x['rss_kb'] / 1024:.0f} MiB RSS"
-            for x in (tm, sy)
-        ]
-        wall_ratio = tm["wall"] / sy["wall"] if sy["wall"] else float("nan")
-        req_ratio = f"{tm['requests'] / sy['requests']:.2f}x" if sy["requests"] else "-"
-        print(f"| {build} | {scenario} | {cells[0]} | {cells[1]} | {wall_ratio:.2f}x | {req_ratio} |")
-    print("\nrequests by operation (where they go):")
-    for r in rows:
-        for tool in ("tmkit", "sync"):
-            x = r[tool]
-            print(f"  {r['files']:>6} files  {r['scenario']:<13} {tool:<5}  {fmt_counts(x['counts']) or '-'}")
-    print("\nrebuild bytes uploaded / changed bytes:")
-    for r in rows:
-        if "changed_bytes" in r:
-            print(
-                f"  {r['files']:>6} files: tmkit {r['tmkit']['bytes'] / r['changed_bytes']:.2f}x, "
-                f"sync {r['sync']['bytes'] / r['changed_bytes']:.2f}x"
-            )
 
 
 def main() -> None:
@@ -249,30 +329,41 @@ def main() -> None:
     ap.add_argument("--latency-ms", type=float, default=20, help="per-request latency of the simulated link")
     ap.add_argument("--upload-mbit", type=float, default=50, help="shared upload bandwidth in Mbit/s (0: off)")
     ap.add_argument("--run-timeout", type=float, default=1800, help="seconds one tool run may take")
+    ap.add_argument("--workers", default="", help="also a first publish per upload count in flight, e.g. 8,16,32,64")
+    ap.add_argument("--repeat", type=int, default=1, help="rounds of the --workers first publishes (default 1)")
+    ap.add_argument("--no-scenarios", action="store_true", help="only the --workers first publishes")
+    ap.add_argument("--json", type=Path, help="also write every row (and the targets) to this file")
     args = ap.parse_args()
     sizes = [args.files] if args.files else [int(s) for s in args.sizes.split(",") if s.strip()]
+    sweep = [int(w) for w in args.workers.split(",") if w.strip()]
     for n in sizes:
         composition(n)  # refuse a bad size before starting anything
+    if any(w < 1 for w in sweep):
+        raise SystemExit(f"--workers {args.workers}: each count must be 1 or more (e.g. --workers 8,16,32).")
     os.environ.pop("TM_ENVS_DIR", None)
     # As a user's interpreter: the toolkit's sources compiled once (into __pycache__), not in every process.
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     for k, v in child_env("").items():
         if k != "AWS_ENDPOINT_URL":
             os.environ[k] = v
-    server, port = start_emulator()
-    direct = os.environ["AWS_ENDPOINT_URL"] = f"http://localhost:{port}"
     link = f"link simulated: {args.latency_ms:g} ms/request, {args.upload_mbit:g} Mbit/s upload"
-    proxy = CountingProxy(port, latency_ms=args.latency_ms, upload_mbit=args.upload_mbit).start()
+    env = Harness(args.latency_ms, args.upload_mbit)
     rows: list[dict] = []
+    sweep_rows: list[dict] = []
+    started = time.time()
     try:
         for n in sizes:
             say(f"{n} files ...")
-            rows += run_size(n, proxy, direct, args.run_timeout)
+            r, s = run_size(n, env, args.run_timeout, not args.no_scenarios, sweep, max(1, args.repeat))
+            rows += r
+            sweep_rows += s
     finally:
-        proxy.stop()
-        server.stop()
-        if rows:  # also what was measured before a size ran out of time
-            report(rows, link)
+        env.stop()
+        if rows or sweep_rows:  # also what was measured before a size ran out of time
+            meta = {"link": link, "latency_ms": args.latency_ms, "upload_mbit": args.upload_mbit}
+            meta.update(started=started, seconds=time.time() - started, cpus=os.cpu_count())
+            meta.update(workers_via="--workers" if sweep and workers_flag() else "publish_env(workers=N)")
+            report(rows, sweep_rows, meta, args.json)
 
 
 if __name__ == "__main__":
