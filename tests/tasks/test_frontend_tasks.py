@@ -164,6 +164,12 @@ def test_publish_errors_are_clean_exits(web, tmp_path):
         frontend.publish(Ctx(), env=web, dir=str(build))
     with pytest.raises(Exit, match="--keep must be a whole number"):
         frontend.publish(Ctx(), env=web, dir=str(build), keep="three")
+    # checked before the stack is read (it is not deployed here: that error would come otherwise)
+    with pytest.raises(Exit, match="--workers must be a whole number"):
+        frontend.publish(Ctx(), env=web, dir=str(build), workers="many")
+    for bad in ("0", "129"):
+        with pytest.raises(Exit, match=r"--workers must be between 1 and 128 uploads in flight \(got"):
+            frontend.publish(Ctx(), env=web, dir=str(build), workers=bad)
 
 
 def test_invalidate_prints_the_id_and_checks_paths(web, capsys):

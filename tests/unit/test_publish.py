@@ -364,3 +364,10 @@ def test_parallel_keeps_a_bounded_queue_and_the_first_failure_stops_the_rest(mon
     with pytest.raises(ValueError, match="item 5"):
         transfer.parallel(fail_at_5, list(range(2000)), 2)
     assert len(ran) < 20
+
+
+def test_uploads_alternate_the_biggest_and_the_smallest_left():
+    from tmkit.publish.publishing import interleaved
+
+    files = [(f"k{n}", pub.LocalFile(f"k{n}", None, n, "", "")) for n in (5, 1, 9, 3, 7)]
+    assert [f.size for _, f in interleaved(files)] == [9, 1, 7, 3, 5]

@@ -13,7 +13,7 @@ from tmkit.errors import ToolkitError
 from tmkit.outputs import cloudformation_client, stack_outputs
 from tmkit.publish.build import scan_build
 from tmkit.publish.cdn import check_paths, collapse, create_invalidation, wait_invalidation
-from tmkit.publish.publishing import Result, publish
+from tmkit.publish.publishing import Result, check_workers, publish
 from tmkit.publish.records import read_records
 from tmkit.publish.releases import Release, list_releases, rollback
 from tmkit.publish.remote import read_remote
@@ -81,6 +81,7 @@ def publish_env(
     say: Callable[[str], None] = lambda m: None,
     **options,
 ) -> Result:
+    check_workers(options.get("workers", DEFAULT_WORKERS))  # before anything is read or sent
     build = scan_build(
         build_dir, build_hint=f"inv frontend.build --env {cfg.name}", include_dotfiles=include_dotfiles, force=force
     )

@@ -62,7 +62,10 @@ WELL_KNOWN = ".well-known"
 MAX_KEY_BYTES = 1024  # S3's limit on an object key, in UTF-8 bytes
 DEFAULT_KEEP = 3  # earlier releases whose fingerprinted assets stay in the bucket (open tabs, rollback)
 DEFAULT_MAX_PATHS = 15  # more changed paths than this: one "/*" invalidation
-DEFAULT_WORKERS = 16
+# Uploads in flight. To keep a link of R bytes/s busy when each request also waits T s, about 1 + R*T/(mean file
+# size) are needed: 5-21 on a 20 ms, 50 Mbit/s link for Vite builds, 11-48 at 60 ms (benchmarks/README.md).
+DEFAULT_WORKERS = 32
+MAX_WORKERS = 128
 # A manifest that is neither live nor in the history (a publish killed, or one that lost a race) is pruned
 # once it is older than this. Publishes hold the environment's lock, so none is running meanwhile; the grace
 # only covers a publisher that does not take the lock.

@@ -54,6 +54,7 @@ def build(c, env=None):
         "force": "publish even when the HTML loads files missing from the build",
         "wait_lock": "seconds to wait for another publish or rollback of the environment to finish (default 0)",
         "sweep": "list the whole bucket instead of trusting the release records, and remove what none accounts for",
+        "workers": "uploads in flight (default 32; more for a slow, high-latency link)",
     }
 )
 def publish(
@@ -68,12 +69,14 @@ def publish(
     force=False,
     wait_lock=0,
     sweep=False,
+    workers=None,
 ):
     """Upload the build content-addressed (only new or changed files), index.html last, then invalidate."""
     from tmkit import publish as pub
 
     cfg = load(env)
     keep = pub.DEFAULT_KEEP if keep is None else _whole(keep, "--keep", "releases")
+    workers = pub.DEFAULT_WORKERS if workers is None else _whole(workers, "--workers", "uploads in flight")
     result = pub.publish_env(
         cfg,
         dir or paths.FRONTEND_DIR / "dist",
@@ -86,6 +89,7 @@ def publish(
         force=force,
         wait_lock=wait_lock,
         sweep=sweep,
+        workers=workers,
     )
     plan = result.plan
     if dry_run:
