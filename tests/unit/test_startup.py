@@ -183,3 +183,14 @@ def test_a_task_given_env_does_not_import_dotenv(envs_dir):
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_task_process_freezes_what_is_left_after_every_other_exit_handler():
+    probe = (
+        "import atexit, gc\n"
+        "atexit.register(lambda: print('frozen at the end:', gc.get_freeze_count() > 0))\n"
+        "import tmkit.tasks\n"
+        "atexit.register(lambda: print('frozen before the later handlers:', gc.get_freeze_count() > 0))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60).stdout
+    assert out.splitlines() == ["frozen before the later handlers: False", "frozen at the end: True"]
