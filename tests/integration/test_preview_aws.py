@@ -17,6 +17,8 @@ from tmkit.errors import ToolkitError
 PREVIEW_TABLE = "[preview]\nttl_hours = 48\nmonthly_limit_usd = 3\nmax_previews = 3\n"
 TEMPLATE = json.dumps({"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}})
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+# previews listed against the real clock expire a day from now (a fixed time would pass while the suite runs)
+LATER = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
 
 
 @pytest.fixture
@@ -43,7 +45,7 @@ def stack(name: str, **tags: str) -> None:
 
 
 def fake_preview(name: str, base: str = "dev", expires: datetime | None = None) -> None:
-    stack(name, preview="true", preview_of=base, expires_at=preview.iso(expires or NOW + timedelta(hours=5)))
+    stack(name, preview="true", preview_of=base, expires_at=preview.iso(expires or LATER))
 
 
 def test_a_protected_environment_may_not_have_a_preview_table(envs):
@@ -155,7 +157,7 @@ def test_unknown_preview_names_say_how_to_create_one(envs):
 def test_a_deployed_preview_loads_with_its_tags(envs):
     fake_preview("dev-pr-7")
     cfg = load_env("dev-pr-7")
-    assert cfg.preview_of == "dev" and dict(cfg.extra_tags)["expires-at"] == "2026-12-02T17:00:00Z"
+    assert cfg.preview_of == "dev" and dict(cfg.extra_tags)["expires-at"] == preview.iso(LATER)
     stack("dev-untagged")  # a preview's name, not its tags
     with pytest.raises(ToolkitError, match="unknown environment"):
         load_env("dev-untagged")
@@ -187,7 +189,7 @@ def test_list_finds_previews_by_tags_and_name_prefix(envs):
     found = preview.list_previews(load_env("dev"))
     assert [p.name for p in found] == ["dev-a", "dev-b"]
     assert [p.expired for p in found] == [False, True]
-    assert found[0].as_dict()["expires_at"] == "2026-12-02T17:00:00Z"
+    assert found[0].as_dict()["expires_at"] == preview.iso(LATER)
 
 
 def test_gc_destroys_expired_and_unkept_reports_failures(envs):
