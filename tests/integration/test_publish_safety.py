@@ -415,3 +415,19 @@ def test_a_dry_run_plans_from_the_records_too(env):
     plan = env.publish(dry_run=True).plan
     assert not plan.swept and rec.writes == [] and rec.lock_calls == []
     assert len(plan.puts) == 4  # the chunk, the entry chunk, its map and index.html's blob
+
+
+def test_publishing_after_a_rollback_reads_the_records_and_keeps_the_site_whole(env):
+    releases = []
+    for n in range(2):
+        make_build(env.dir, tasks=f"v{n}", extra_static={"only.txt": f"in v{n}"})
+        releases.append(env.publish().plan.release)
+    assert pub.rollback(env.s3, env.cf, BUCKET, env.dist)[0] == releases[0]
+    make_build(env.dir, tasks="v0", extra_static={"only.txt": "in v0"})  # the rolled-back build: already live
+    rec = Recorder(env.s3, env.cf)
+    assert not env.publish().plan.changes_site and rec.lock_calls == []
+    make_build(env.dir, tasks="v2")
+    plan = env.publish().plan
+    assert not plan.swept and plan.kept[:1] == [plan.release] and set(releases) <= set(plan.kept)
+    assert "only.txt" not in keys(env)  # v2 has no only.txt: not served any more
+    assert_site_consistent(env.s3)
