@@ -81,7 +81,8 @@ def publish_env(
     say: Callable[[str], None] = lambda m: None,
     **options,
 ) -> Result:
-    check_workers(options.get("workers", DEFAULT_WORKERS))  # before anything is read or sent
+    workers = options.get("workers", DEFAULT_WORKERS)
+    check_workers(workers)  # before anything is read or sent
     build = scan_build(
         build_dir, build_hint=f"inv frontend.build --env {cfg.name}", include_dotfiles=include_dotfiles, force=force
     )
@@ -94,7 +95,6 @@ def publish_env(
     for page, refs in sorted(build.unresolved.items()):
         say(f"--force: publishing {page} although it loads files missing from the build: {', '.join(refs)}")
     with aws_errors(cfg, f"publishing the frontend of {cfg.stack_name}", denied=DENIED, otherwise=OTHERWISE):
-        workers = options.get("workers", DEFAULT_WORKERS)
         t = target(cfg, s3_workers=workers)
         return publish(
             t.s3(workers),

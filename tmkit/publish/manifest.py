@@ -99,10 +99,14 @@ class Manifest:
     def unfingerprinted(self) -> dict[str, Entry]:
         return {p: e for p, e in self.files.items() if not is_fingerprinted(p)}
 
+    def stored(self) -> dict[str, Entry]:
+        """Key -> entry of what this release keeps in the bucket while it is kept: its fingerprinted assets and
+        the blobs of its other files (rollback copies them back to their paths)."""
+        return {p if is_fingerprinted(p) else blob_key(e.sha256): e for p, e in self.files.items()}
+
     def asset_keys(self) -> set[str]:
-        """Keys this release needs while it is kept but not live: its fingerprinted assets and the blobs of
-        its other files (rollback copies them back to their paths)."""
-        return {p if is_fingerprinted(p) else blob_key(e.sha256) for p, e in self.files.items()}
+        """Keys this release needs while it is kept but not live (``stored``)."""
+        return set(self.stored())
 
     def live_keys(self) -> set[str]:
         """Keys this release needs while it is live: every path, and the blobs."""

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from tmkit.errors import ToolkitError
 from tmkit.publish.build import Build
-from tmkit.publish.manifest import RECORD_FORMAT, Manifest
+from tmkit.publish.manifest import RECORD_FORMAT, Entry
 from tmkit.publish.remote import (
     Remote,
     full_records,
@@ -31,7 +31,7 @@ from tmkit.publish.remote import (
     read_state,
     resolve,
 )
-from tmkit.publish.rules import LOCK_KEY, ROOT_INDEX, STATE_KEY, blob_key, is_fingerprinted, manifest_key
+from tmkit.publish.rules import LOCK_KEY, ROOT_INDEX, STATE_KEY, manifest_key
 
 SWEEP_EVERY = 10  # publishes between two full listings
 
@@ -70,10 +70,9 @@ def _fetch(s3, bucket: str, ids, workers: int) -> dict:
         return dict(zip(ids, pool.map(lambda i: read_record(s3, bucket, i), ids), strict=True))
 
 
-def _present(manifest: Manifest, keys: dict, modified) -> None:
-    for path, e in manifest.files.items():
-        key = path if is_fingerprinted(path) else blob_key(e.sha256)
-        keys[key] = {"etag": e.md5 or "", "size": e.size, "modified": modified}
+def _object(entry: Entry | None = None, modified=None) -> dict:
+    """A key the records vouch for, as a listing shows it (for a record or the state: no size or ETag)."""
+    return {"etag": (entry.md5 or "") if entry else "", "size": entry.size if entry else -1, "modified": modified}
 
 
 def read_records(s3, bucket: str, release: str | None, *, workers: int = 8) -> Remote | None:
@@ -100,18 +99,17 @@ def read_records(s3, bucket: str, release: str | None, *, workers: int = 8) -> R
         if any(records[i].base and records.get(records[i].base) is None for i in served):
             return None  # a base is gone
         raise
-    remote = Remote({}, state, {i: manifests[i] for i in served}, meta if head else None, bases, listed=False)
-    remote.fulls = full_records(records)
-    objects: dict[str, dict] = {}
-    for rid in served:
-        _present(manifests[rid], objects, None)
+    served_manifests = {i: manifests[i] for i in served}
+    remote = Remote(
+        {}, state, served_manifests, meta if head else None, bases, listed=False, fulls=full_records(records)
+    )
+    objects = {key: _object(e) for rid in served for key, e in manifests[rid].stored().items()}
     live = remote.live_manifest()
     if live is not None:
-        for path, e in live.unfingerprinted().items():
-            objects[path] = {"etag": e.md5 or "", "size": e.size, "modified": modified}
+        objects |= {path: _object(e, modified) for path, e in live.unfingerprinted().items()}
     for rid in {*served, *(bases[i] for i in served if bases[i])}:
-        objects[manifest_key(rid)] = {"etag": "", "size": -1, "modified": modified if rid == named else None}
-    objects[STATE_KEY] = objects[LOCK_KEY] = {"etag": "", "size": -1, "modified": None}
+        objects[manifest_key(rid)] = _object(modified=modified if rid == named else None)
+    objects[STATE_KEY] = objects[LOCK_KEY] = _object()
     remote.objects = objects
     # an unfinished prune: the keys of the releases it was removing (deleting one that is gone is harmless)
     for rid in state["pruning"]:

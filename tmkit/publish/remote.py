@@ -71,10 +71,6 @@ class Remote:
     def live_manifest(self) -> Manifest | None:
         return self.manifests.get(self.live) if self.live else None
 
-    def live_sha(self, path: str) -> str | None:
-        m = self.live_manifest()
-        return m.sha(path) if m else None
-
     def vouched(self, path: str, sha256: str) -> bool:
         """A manifest written under the current rules lists this path with this content."""
         return any(m.rules == RULES and m.sha(path) == sha256 for m in self.manifests.values())
@@ -108,16 +104,6 @@ def get_body(s3, bucket: str, key: str) -> bytes | None:
         if _missing(exc):
             return None
         raise
-
-
-def get_json(s3, bucket: str, key: str):
-    body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-    try:
-        return json.loads(body)
-    except ValueError:
-        raise ToolkitError(
-            f"s3://{bucket}/{key} is not valid JSON (edited by hand?): delete it and publish again."
-        ) from None
 
 
 def read_record(s3, bucket: str, release: str) -> Record | None:
